@@ -1,0 +1,46 @@
+# The two commands a newcomer needs:  make book   and   make test
+# Both create the virtual environment and install everything on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+WIDGET_JS := node_modules/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: book test execute bench clean system-deps help
+
+help:
+	@echo "make book     build the HTML book into _build/html (from committed outputs)"
+	@echo "make test     run every test (unit, notebooks in fast mode, HTML build, browser)"
+	@echo "make execute  re-run chapters on the full data and stamp them (slow; NB=book/<file>.ipynb for one)"
+	@echo "make clean    remove build outputs"
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: install Python 3.10-3.12 with venv (Debian: apt-get install python3-venv)"; exit 1; }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $@
+
+$(WIDGET_JS): package.json package-lock.json
+	@bash scripts/system-deps.sh node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+book: $(STAMP) $(WIDGET_JS)
+	$(PY) scripts/build_book.py
+
+test: $(STAMP) $(WIDGET_JS)
+	@bash scripts/system-deps.sh data chromium
+	$(PY) -m pytest
+
+execute: $(STAMP)
+	$(PY) -m companion.execute $(NB)
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,132 @@
+"""Small argument checks shared by the public functions.
+
+Each check raises :class:`~companion.errors.CompanionTypeError` or
+:class:`~companion.errors.CompanionValueError` with a message that names the
+argument, shows the bad value and says what is accepted.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import CompanionTypeError, CompanionValueError
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    if isinstance(value, np.ndarray):
+        text = f"an array of shape {value.shape} and dtype {value.dtype}"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fail_type(name: str, value: Any, accepted: str) -> CompanionTypeError:
+    return CompanionTypeError(
+        f"`{name}` must be {accepted}; got {_show(value)} (type {type(value).__name__})."
+    )
+
+
+def fail_value(name: str, value: Any, accepted: str) -> CompanionValueError:
+    return CompanionValueError(f"`{name}` must be {accepted}; got {_show(value)}.")
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None,
+              maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int`` if it is an integer inside the bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise fail_type(name, value, _int_range(minimum, maximum))
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise fail_value(name, value, _int_range(minimum, maximum))
+    return value
+
+
+def _int_range(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"an integer from {minimum} to {maximum}"
+    if minimum is not None:
+        return f"an integer >= {minimum}"
+    if maximum is not None:
+        return f"an integer <= {maximum}"
+    return "an integer"
+
+
+def check_float(name: str, value: Any, *, minimum: float | None = None,
+                maximum: float | None = None, inclusive: bool = True) -> float:
+    """Return ``value`` as a finite ``float`` inside the bounds."""
+    lo = "" if minimum is None else (f">= {minimum}" if inclusive else f"> {minimum}")
+    hi = "" if maximum is None else (f"<= {maximum}" if inclusive else f"< {maximum}")
+    accepted = "a finite number" + (" " + " and ".join(x for x in (lo, hi) if x) if lo or hi else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise fail_type(name, value, accepted)
+    value = float(value)
+    if not math.isfinite(value):
+        raise fail_value(name, value, accepted)
+    if minimum is not None and (value < minimum or (not inclusive and value == minimum)):
+        raise fail_value(name, value, accepted)
+    if maximum is not None and (value > maximum or (not inclusive and value == maximum)):
+        raise fail_value(name, value, accepted)
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise fail_type(name, value, "True or False")
+    return bool(value)
+
+
+def check_str(name: str, value: Any, *, nonempty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise fail_type(name, value, "a string")
+    if nonempty and not value.strip():
+        raise fail_value(name, value, "a non-empty string")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    choices = list(choices)
+    try:
+        ok = value in choices
+    except TypeError:
+        ok = False
+    if not ok:
+        raise fail_value(name, value, "one of " + ", ".join(repr(c) for c in choices))
+    return value
+
+
+def check_array(name: str, value: Any, *, ndim: int | Sequence[int] | None = None,
+                min_len: int = 1, numeric: bool = True, finite: bool = True) -> np.ndarray:
+    """Return ``value`` as a NumPy array after checking dimensions and content."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise fail_type(name, value, "an array-like of numbers")
+    try:
+        arr = np.asarray(value)
+    except Exception:  # ragged lists and other oddities
+        raise fail_type(name, value, "an array-like of numbers") from None
+    if numeric and not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise fail_type(name, value, "an array-like of numbers")
+    if ndim is not None:
+        dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in dims:
+            want = " or ".join(str(d) for d in dims)
+            raise fail_value(name, value, f"an array with {want} dimension(s) (got {arr.ndim})")
+    if arr.ndim == 0 or len(arr) < min_len:
+        raise fail_value(name, value, f"an array with at least {min_len} element(s)")
+    if numeric and finite and np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+        raise fail_value(name, value, "an array without NaN or infinite values")
+    return arr
+
+
+def check_sequence_of_str(name: str, value: Any, *, length: int | None = None) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise fail_type(name, value, "a list of strings")
+    items = list(value)
+    if not items or not all(isinstance(v, str) and v.strip() for v in items):
+        raise fail_value(name, value, "a non-empty list of non-empty strings")
+    if length is not None and len(items) != length:
+        raise fail_value(name, value, f"a list of exactly {length} strings")
+    return items

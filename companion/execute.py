@@ -1,0 +1,237 @@
+"""Re-run chapter notebooks on the full data and stamp them.
+
+Usage::
+
+    python -m companion.execute                 # every chapter in _toc.yml
+    python -m companion.execute book/ch01_*.ipynb
+
+For each notebook: run every cell in a fresh kernel (progress is printed),
+store the widget state so widgets render in the HTML book, drop widget models
+nothing displays, record the chapter's figures into ``book/results/``, and
+stamp the notebook's metadata with a hash of its code cells. The test suite
+fails when a notebook's code no longer matches its stamp, so the outputs the
+book shows can never silently drift from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from . import _validate
+
+__all__ = ["code_hash", "stamp_of", "prune_widget_state", "execute_notebook", "toc_notebooks", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+STAMP_KEY = "companion"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def code_hash(nb: Any) -> str:
+    """SHA-256 of a notebook's code cells (their source, trailing spaces ignored).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or str or path-like
+        A notebook, or the path of one.
+
+    Returns
+    -------
+    str
+        64 hexadecimal characters. Changes whenever any code cell changes.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    >>> len(code_hash(nb))
+    64
+    """
+    if isinstance(nb, (str, os.PathLike)):
+        nb = _read(nb)
+    if not hasattr(nb, "cells"):
+        raise _validate.fail_type("nb", nb, "a notebook (nbformat.NotebookNode) or its path")
+    sources = ["\n".join(line.rstrip() for line in cell.source.strip().splitlines())
+               for cell in nb.cells if cell.cell_type == "code"]
+    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+
+
+def stamp_of(nb: Any) -> dict[str, Any]:
+    """The stamp the full-run command left in a notebook's metadata ({} if none)."""
+    if isinstance(nb, (str, os.PathLike)):
+        nb = _read(nb)
+    return dict(nb.metadata.get(STAMP_KEY, {}))
+
+
+def _read(path: str | os.PathLike) -> Any:
+    p = Path(path)
+    if not p.is_file() or p.suffix != ".ipynb":
+        raise _validate.fail_value("path", str(path), "an existing .ipynb file")
+    return nbformat.read(p, as_version=4)
+
+
+def prune_widget_state(nb: Any) -> int:
+    """Keep only the widget models that displayed widgets need; return how many were dropped.
+
+    nbclient stores every widget the kernel ever created, closed ones too.
+    Models are kept when an output displays them or a kept model refers to
+    them (``"IPY_MODEL_<id>"``).
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not state:
+        return 0
+    roots = set()
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                roots.add(view["model_id"])
+    keep, todo = set(), [r for r in roots if r in state]
+    while todo:
+        mid = todo.pop()
+        if mid in keep:
+            continue
+        keep.add(mid)
+        for ref in re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(state[mid])):
+            if ref in state and ref not in keep:
+                todo.append(ref)
+    dropped = [m for m in state if m not in keep]
+    for m in dropped:
+        del state[m]
+    return len(dropped)
+
+
+def toc_notebooks(root: Path = ROOT) -> list[Path]:
+    """The chapter notebooks listed in ``_toc.yml``, in book order."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").is_file()]
+
+
+def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: int = 1800,
+                     results_dir: str | os.PathLike | None = None, quiet: bool = False) -> dict:
+    """Run a notebook top to bottom in a fresh kernel, store outputs, stamp it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.ipynb`` file; it is rewritten in place.
+    fast : bool, default False
+        Run in fast mode (small data). The stamp then says ``fast: true`` and the
+        tests refuse it for a committed notebook: use it only to try things out.
+    timeout : int, default 1800
+        Seconds one cell may run.
+    results_dir : path-like, optional
+        Where the chapter's figures go; default ``book/results`` next to the book.
+    quiet : bool, default False
+        Do not print progress.
+
+    Returns
+    -------
+    dict
+        The stamp written into the notebook's metadata.
+    """
+    from nbclient import NotebookClient
+
+    from .notebook import versions
+
+    path = Path(path)
+    nb = _read(path)
+    fast = _validate.check_bool("fast", fast)
+    timeout = _validate.check_int("timeout", timeout, minimum=10)
+    results_dir = Path(results_dir) if results_dir else path.parent / "results"
+    env_before = {k: os.environ.get(k) for k in ("COMPANION_FAST", "COMPANION_RESULTS_DIR")}
+    os.environ["COMPANION_FAST"] = "1" if fast else "0"
+    os.environ["COMPANION_RESULTS_DIR"] = str(results_dir.resolve())
+    n_code = sum(c.cell_type == "code" for c in nb.cells)
+    started = time.perf_counter()
+    state = {"done": 0, "t": started}
+
+    def progress(cell: Any, cell_index: int, **_: Any) -> None:
+        if cell.cell_type != "code":
+            return
+        state["done"] += 1
+        now = time.perf_counter()
+        if not quiet:
+            print(f"  [{path.stem}] cell {state['done']:>3}/{n_code}  {now - state['t']:6.1f} s"
+                  f"  (total {now - started:6.1f} s)", flush=True)
+        state["t"] = now
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+                            store_widget_state=True, record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}},
+                            on_cell_executed=progress)
+    try:
+        client.execute()
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    dropped = prune_widget_state(nb)
+    stamp = {
+        "code_sha256": code_hash(nb),
+        "fast": fast,
+        "executed": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "duration_s": round(time.perf_counter() - started, 1),
+        "versions": versions(),
+    }
+    nb.metadata[STAMP_KEY] = stamp
+    nbformat.write(nb, path)
+    chapter_results = results_dir / f"{path.stem.split('_')[0]}.json"
+    if chapter_results.is_file():  # tie the figures to the code that produced them
+        data = json.loads(chapter_results.read_text())
+        data["code_sha256"] = stamp["code_sha256"]
+        data["duration_s"] = stamp["duration_s"]
+        chapter_results.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    if not quiet:
+        print(f"  [{path.stem}] done in {stamp['duration_s']} s; dropped {dropped} unused widget models",
+              flush=True)
+    return stamp
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m companion.execute", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: all in _toc.yml)")
+    parser.add_argument("--fast", action="store_true", help="small data; for trying things out only")
+    args = parser.parse_args(argv)
+    paths = [Path(p) for p in args.notebooks] or toc_notebooks()
+    if not paths:
+        print("No notebooks to run.", file=sys.stderr)
+        return 2
+    total = time.perf_counter()
+    for p in paths:
+        print(f"Running {p} ({'fast' if args.fast else 'full'} data) ...", flush=True)
+        execute_notebook(p, fast=args.fast)
+    print(f"All done in {time.perf_counter() - total:.1f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

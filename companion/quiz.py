@@ -1,0 +1,103 @@
+"""Multiple-choice questions with instant feedback, in a notebook and on the web page.
+
+Each option's feedback is written in advance and stacked; the radio buttons'
+``index`` is linked to the stack in the browser (``jslink``), so the reader of
+the static HTML book gets the same feedback as a learner in Colab.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+
+from . import _validate
+
+__all__ = ["Quiz", "quiz"]
+
+
+class Quiz(widgets.VBox):
+    """A question, its options and one feedback message per option.
+
+    Build it with :func:`quiz`. ``options`` is the radio-button widget,
+    ``feedback`` the stack of messages; ``answer`` is the right index.
+    """
+
+    def __init__(self, question: str, options: list[str], answer: int,
+                 explanations: list[str]):
+        self.answer = answer
+        self.options = widgets.RadioButtons(options=options, index=None,
+                                            layout=widgets.Layout(width="max-content"))
+        messages = []
+        for i, text in enumerate(explanations):
+            right = i == answer
+            mark = "&#10004; Right." if right else "&#10008; Not quite."
+            color = "#1a7f37" if right else "#b42318"
+            messages.append(widgets.HTML(
+                f'<div style="border-left:4px solid {color};padding:2px 8px">'
+                f'<b style="color:{color}">{mark}</b> {html.escape(text)}</div>'))
+        self.feedback = widgets.Stack(children=messages, selected_index=None)
+        self.link = widgets.jslink((self.options, "index"), (self.feedback, "selected_index"))
+        self.options.observe(self._sync, names="index")
+        title = widgets.HTML(f"<b>{html.escape(question)}</b>")
+        super().__init__(children=[title, self.options, self.feedback])
+
+    def _sync(self, change: dict) -> None:
+        self.feedback.selected_index = change["new"]
+
+    @property
+    def is_correct(self) -> bool | None:
+        """True/False once an option is chosen, None before."""
+        chosen = self.options.index
+        return None if chosen is None else chosen == self.answer
+
+    @property
+    def message(self) -> str:
+        """The feedback on show (HTML), or an empty string."""
+        i = self.feedback.selected_index
+        return "" if i is None else self.feedback.children[i].value
+
+
+def quiz(question: str, options: Sequence[str], answer: int,
+         explanations: Sequence[str]) -> Quiz:
+    """Make a multiple-choice question that answers back.
+
+    Parameters
+    ----------
+    question : str
+        The question.
+    options : sequence of str
+        Two to eight possible answers, all different.
+    answer : int
+        Index of the right option (0-based).
+    explanations : sequence of str
+        One explanation per option: why it is right, or why it is not.
+
+    Returns
+    -------
+    Quiz
+        Display it as the last expression of a cell.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        On an empty question, fewer than two options, duplicate options, an
+        answer out of range or a missing explanation.
+
+    Examples
+    --------
+    >>> q = quiz("2 + 2?", ["3", "4"], 1, ["Off by one.", "Yes."])
+    >>> q.options.index = 1
+    >>> q.is_correct
+    True
+    """
+    question = _validate.check_str("question", question)
+    opts = _validate.check_sequence_of_str("options", options)
+    if not 2 <= len(opts) <= 8:
+        raise _validate.fail_value("options", opts, "2 to 8 options")
+    if len(set(opts)) != len(opts):
+        raise _validate.fail_value("options", opts, "options that are all different")
+    answer = _validate.check_int("answer", answer, minimum=0, maximum=len(opts) - 1)
+    expl = _validate.check_sequence_of_str("explanations", explanations, length=len(opts))
+    return Quiz(question, opts, answer, expl)
