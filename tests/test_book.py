@@ -124,12 +124,13 @@ def _git_status() -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def build_book_once(tmp_root: Path) -> BookBuild:
-    """Build the book strictly into a fresh folder, once per process."""
+def build_book_once(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
+    """Build the book strictly into a fresh folder, once per test session."""
     global _BUILD
     if _BUILD is None:
         chosen = os.environ.get("COMPANION_BOOK_OUTPUT", "").strip()
-        output = Path(chosen).expanduser().resolve() if chosen else tmp_root
+        output = (Path(chosen).expanduser().resolve() if chosen
+                  else tmp_path_factory.mktemp("book"))
         output.mkdir(parents=True, exist_ok=True)
         before = _git_status()
         start = time.perf_counter()
@@ -153,15 +154,19 @@ def build_book_once(tmp_root: Path) -> BookBuild:
 
 @pytest.fixture(scope="session")
 def book_build(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
-    return build_book_once(tmp_path_factory.mktemp("book"))
+    return build_book_once(tmp_path_factory)
+
+
+def require_html(build: BookBuild) -> Path:
+    """The built HTML folder; fails the calling test when the build failed."""
+    if build.returncode != 0 or not (build.html / "index.html").is_file():
+        pytest.fail("The book did not build:\n" + tail(build.log), pytrace=False)
+    return build.html
 
 
 @pytest.fixture(scope="session")
 def built_html(book_build: BookBuild) -> Path:
-    """The built HTML folder; fails (once per test) when the build failed."""
-    if book_build.returncode != 0 or not (book_build.html / "index.html").is_file():
-        pytest.fail("The book did not build:\n" + tail(book_build.log), pytrace=False)
-    return book_build.html
+    return require_html(book_build)
 
 
 def tail(text: str, lines: int = 60) -> str:

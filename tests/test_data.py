@@ -564,6 +564,36 @@ def test_download_asks_keras_for_the_missing_files_only(tmp_path, monkeypatch):
 
 
 
+@needs_data
+def test_real_keras_download_from_a_local_server(tmp_path, monkeypatch):
+    """Keras's real get_file, served the Debian files by a local HTTP server."""
+    pytest.importorskip("keras")
+    import functools
+    import http.server
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(DEBIAN)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(data, "DOWNLOAD_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+    monkeypatch.setattr(data, "_download_host_reachable", REAL_PROBE)
+    monkeypatch.setattr(data, "_download_with_keras", REAL_DOWNLOAD)
+    try:
+        d = data.load_fashion_mnist(fast=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    kdir = keras_dir(tmp_path)
+    assert d.source == str(kdir)
+    assert sorted(p.name for p in kdir.iterdir()) == sorted(n + ".gz" for n in NAMES)
+    assert np.bincount(d.y_train).tolist() == [200] * 10
+
+
 # ---------------------------------------------------------------------------
 # Permissions and memoization
 # ---------------------------------------------------------------------------
@@ -592,6 +622,23 @@ def test_unreadable_folder_gives_a_clear_error(tmp_path, raw_files, monkeypatch)
     finally:
         folder.chmod(0o755)
     assert str(folder) in str(info.value) and "cannot be read" in str(info.value)
+
+
+def test_folder_that_cannot_be_listed_gives_a_clear_error(tmp_path, raw_files, monkeypatch):
+    # The same as above, simulated, so that it also runs as root.
+    folder = good_folder(tmp_path / "mine", raw_files, gz=True)
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(folder))
+    real_listdir = os.listdir
+
+    def listdir(path="."):
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(data.os, "listdir", listdir)
+    with pytest.raises(DataNotFoundError) as info:
+        data.load_fashion_mnist()
+    assert f"COMPANION_DATA_DIR {folder}: cannot be read (Permission denied)" in str(info.value)
 
 
 def test_unreadable_file_gives_a_clear_error(tmp_path, raw_files, monkeypatch):

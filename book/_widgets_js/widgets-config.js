@@ -11,6 +11,35 @@
   // by <svg> elements, which breaks e.g. the Play widget when clicked.
   window.FontAwesomeConfig = { autoReplaceSvg: "nest" };
 
+  // The widget controls typeset their descriptions with the MathJax 2 API
+  // (MathJax.Hub.Queue) whenever window.MathJax exists; the book loads
+  // MathJax 3, which has no Hub, so every widget with a description threw
+  // "Cannot read properties of undefined (reading 'Queue')". Give whatever
+  // object window.MathJax is (the config object now, MathJax 3 once loaded) a
+  // Hub whose Queue typesets the element with MathJax 3.
+  var mathjax = window.MathJax;
+  function hubQueue(job) {
+    var element = job && job[2];
+    var mj = mathjax;
+    if (!element || !mj || typeof mj.typesetPromise !== "function") return;
+    var ready = (mj.startup && mj.startup.promise) || Promise.resolve();
+    ready
+      .then(function () { return mj.typesetPromise([element]); })
+      .catch(function (err) { console.warn("MathJax: could not typeset a widget label", err); });
+  }
+  function withHub(mj) {
+    if (mj && typeof mj === "object" && !mj.Hub) {
+      Object.defineProperty(mj, "Hub", { value: { Queue: hubQueue }, configurable: true });
+    }
+    return mj;
+  }
+  Object.defineProperty(window, "MathJax", {
+    configurable: true,
+    enumerable: true,
+    get: function () { return withHub(mathjax); },
+    set: function (value) { mathjax = value; }
+  });
+
   // Folder of this script (…/_static/), whatever the page's depth.
   var here = document.currentScript.src;
   var base = here.slice(0, here.lastIndexOf("/") + 1);
@@ -23,6 +52,7 @@
   window.require.config({
     paths: {
       "@jupyter-widgets/html-manager": manager,
+      "@jupyter-widgets/html-manager/dist/libembed-amd": manager,
       "@jupyter-widgets/controls": manager,
       "@jupyter-widgets/base": manager
     }

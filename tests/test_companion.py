@@ -1,0 +1,352 @@
+"""Unit tests of the companion's plots, widgets, quiz, checks, results and full-run tools."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # this process only; kernels are untouched
+
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+import companion
+from companion import checks, execute, plots, quiz, results, widgets
+from companion.errors import CompanionTypeError, CompanionValueError
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+HIST = {"loss": [0.9, 0.6, 0.5], "accuracy": [0.6, 0.7, 0.75],
+        "val_loss": [0.8, 0.7, 0.72], "val_accuracy": [0.65, 0.7, 0.69]}
+
+
+# ---- plots -------------------------------------------------------------------------------
+
+def test_plot_history_draws_one_panel_per_metric_with_train_and_validation():
+    fig = plots.plot_history(HIST)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[0].lines) == 2  # train + validation
+
+
+def test_plot_history_compares_runs_in_one_colour_each():
+    fig = plots.plot_history({"a": HIST, "b": HIST}, metrics=["loss"], mark_best=True)
+    lines = fig.axes[0].lines
+    assert len(lines) == 6  # 2 runs x (train, validation, best-epoch dot)
+    assert lines[0].get_color() == lines[1].get_color() != lines[3].get_color()
+
+
+def test_plot_history_rejects_unknown_metric_naming_the_keys():
+    with pytest.raises(CompanionValueError, match="val_acc|accuracy"):
+        plots.plot_history(HIST, metrics=["acc"])
+
+
+@pytest.mark.parametrize("bad", [None, 3, [], {}, {"loss": "abc"}, {"loss": [1, 2], "val_loss": [1]}])
+def test_plot_history_rejects_bad_histories(bad):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match="history"):
+        plots.plot_history(bad)
+
+
+def test_best_epoch_is_one_based():
+    assert plots.best_epoch(HIST) == 2
+    assert plots.best_epoch(HIST, "val_accuracy", "max") == 2
+    with pytest.raises(CompanionValueError, match="monitor"):
+        plots.best_epoch(HIST, "val_acc")
+
+
+def test_show_images_labels_and_marks_wrong_predictions_in_red():
+    imgs = np.random.default_rng(0).random((4, 28, 28))
+    fig = plots.show_images(imgs, [0, 1, 2, 3], ["a", "b", "c", "d"], predictions=[0, 1, 3, 3], n_cols=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "a" and "true: c" in titles[2]
+    assert fig.axes[2].title.get_color() == "crimson"
+
+
+def test_show_images_accepts_flat_rows_and_rejects_mismatched_labels():
+    fig = plots.show_images(np.zeros((3, 784)))
+    assert len(fig.axes) == 3
+    with pytest.raises(CompanionValueError, match="labels"):
+        plots.show_images(np.zeros((3, 28, 28)), labels=[0, 1])
+    with pytest.raises(CompanionValueError, match="images"):
+        plots.show_images(np.zeros((3, 783)))
+
+
+def test_plot_probabilities_validates_a_softmax_row():
+    plots.plot_probabilities([0.2, 0.8], ["x", "y"], true_label=0)
+    with pytest.raises(CompanionValueError, match="sum to 1"):
+        plots.plot_probabilities([0.2, 0.2], ["x", "y"])
+    with pytest.raises(CompanionValueError, match="class_names"):
+        plots.plot_probabilities([0.5, 0.5], ["x"])
+
+
+# ---- widgets -----------------------------------------------------------------------------
+
+def test_stack_viewer_switches_frame_when_the_control_moves():
+    v = widgets.stack_viewer([b"one", b"two", b"three"], ["1", "2", "3"], control="slider")
+    assert v.index == 0
+    v.control.value = "3"
+    assert v.index == 2 and v.frames[2].value == b"three"
+    # the browser-side link is what makes the static page react
+    assert v.link.source == (v.control, "index") and v.link.target == (v.stack, "selected_index")
+
+
+@pytest.mark.parametrize("kind", ["dropdown", "toggle"])
+def test_stack_viewer_other_controls(kind):
+    v = widgets.stack_viewer([b"a", b"b"], ["x", "y"], control=kind, start=1)
+    assert v.index == 1
+    v.control.index = 0
+    assert v.index == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(frames=[], labels=[]), "frames"),
+    (dict(frames=[b"a"] * 13, labels=[str(i) for i in range(13)]), "frames"),
+    (dict(frames=[b"a", b"b"], labels=["x"]), "labels"),
+    (dict(frames=[b"a", b"b"], labels=["x", "x"]), "labels"),
+    (dict(frames=[b"a"], labels=["x"], control="knob"), "control"),
+    (dict(frames=[b"a"], labels=["x"], start=3), "start"),
+    (dict(frames=[1], labels=["x"]), r"frames\[0\]"),
+])
+def test_stack_viewer_rejects_bad_arguments(kwargs, match):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        widgets.stack_viewer(**kwargs)
+
+
+def test_class_browser_shows_a_different_picture_per_class():
+    rng = np.random.default_rng(1)
+    imgs, labs = rng.random((30, 28, 28)), np.arange(30) % 3
+    v = widgets.class_browser(imgs, labs, ["a", "b", "c"], per_class=4)
+    assert v.control.options == ("a", "b", "c")
+    pictures = {f.value for f in v.frames}
+    assert len(pictures) == 3 and all(p[:4] == b"\x89PNG" for p in pictures)
+    v.control.index = 2
+    assert v.stack.selected_index == 2
+
+
+def test_class_browser_needs_every_class():
+    with pytest.raises(CompanionValueError, match="class 2"):
+        widgets.class_browser(np.zeros((4, 28, 28)), [0, 1, 0, 1], ["a", "b", "c"])
+
+
+def test_probability_viewer_frames_follow_the_slider():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    v = widgets.probability_viewer(np.random.default_rng(2).random((3, 28, 28)), probs, [0, 0, 1], ["a", "b"])
+    assert len(v.frames) == 3
+    v.control.value = "image 2"
+    assert v.index == 1
+    with pytest.raises(CompanionValueError, match="probabilities"):
+        widgets.probability_viewer(np.zeros((3, 28, 28)), probs[:, :1], [0, 0, 1], ["a", "b"])
+
+
+def test_figure_to_png_is_compact_and_closes_the_figure():
+    fig = plt.figure(figsize=(5, 3))
+    plt.plot([0, 1], [0, 1])
+    png = widgets.figure_to_png(fig)
+    assert png[:4] == b"\x89PNG" and len(png) < 25_000
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(CompanionTypeError, match="fig"):
+        widgets.figure_to_png("not a figure")
+
+
+# ---- quiz --------------------------------------------------------------------------------
+
+def test_quiz_gives_feedback_for_the_chosen_option():
+    q = quiz.quiz("Q?", ["a", "b", "c"], 1, ["no a", "yes b", "no c"])
+    assert q.is_correct is None and q.message == ""
+    q.options.index = 0
+    assert q.is_correct is False and "Not quite" in q.message and "no a" in q.message
+    q.options.index = 1
+    assert q.is_correct is True and "Right" in q.message and "yes b" in q.message
+    assert q.link.target == (q.feedback, "selected_index")
+
+
+@pytest.mark.parametrize("args, match", [
+    (("", ["a", "b"], 0, ["x", "y"]), "question"),
+    (("Q", ["a"], 0, ["x"]), "options"),
+    (("Q", ["a", "a"], 0, ["x", "y"]), "options"),
+    (("Q", ["a", "b"], 2, ["x", "y"]), "answer"),
+    (("Q", ["a", "b"], 0, ["x"]), "explanations"),
+])
+def test_quiz_rejects_bad_arguments(args, match):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        quiz.quiz(*args)
+
+
+# ---- checks ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keras():
+    import keras
+    return keras
+
+
+def test_check_model_passes_a_right_solution(keras):
+    m = keras.Sequential([keras.Input((784,)), keras.layers.Dense(1, activation="sigmoid")])
+    m.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    r = checks.check_model(m, input_shape=(784,), n_outputs=1, output_activation="sigmoid",
+                           loss="binary_crossentropy", metrics=["accuracy"])
+    assert r.ok and len(r.passed) == 5 and "all checks passed" in str(r)
+
+
+def test_check_model_gives_specific_hints_for_a_wrong_solution(keras):
+    m = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                          keras.layers.Dense(10, activation="softmax")])
+    m.compile(loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["mae"])
+    r = checks.check_model(m, input_shape=(784,), n_outputs=1, output_activation="sigmoid",
+                           loss="binary_crossentropy", metrics=["accuracy"], min_hidden=1)
+    assert not r.ok
+    text = " ".join(r.hints)
+    for needle in ["(784,)", "10 unit", "'sigmoid'", "binary_crossentropy", "accuracy", "hidden"]:
+        assert needle in text
+    assert "Not yet" in r._repr_html_()
+
+
+def test_check_model_reminds_to_compile(keras):
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    r = checks.check_model(m, loss="sparse_categorical_crossentropy")
+    assert not r.ok and "compile" in r.hints[0]
+
+
+def test_check_model_rejects_non_models():
+    with pytest.raises(CompanionTypeError, match="model"):
+        checks.check_model("my model")
+
+
+def test_check_history_hints(keras):
+    r = checks.check_history({"loss": [0.5, float("nan")]}, epochs=3, metrics=["accuracy"], validation=True)
+    text = " ".join(r.hints)
+    assert "epochs=3" in text and "NaN" in text and "accuracy" in text and "validation_data" in text
+    assert checks.check_history(dict(HIST), epochs=3, metrics=["accuracy"], validation=True).ok
+    with pytest.raises(CompanionTypeError, match="history"):
+        checks.check_history([1, 2])
+
+
+# ---- results -----------------------------------------------------------------------------
+
+def test_results_are_written_and_tabled(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("COMPANION_FAST", "0")
+    r = results.Results("chX")
+    assert r.record("acc", np.float32(0.85), label="accuracy", source=0.84, source_label="001") \
+        == pytest.approx(0.85)
+    r.record("other", 3, label="no source")
+    data = results.load_results(tmp_path / "chX.json")
+    assert data["fast"] is False and set(data["figures"]) == {"acc", "other"}
+    html = r.table()._repr_html_()
+    assert "0.8400" in html and "+0.0100" in html and "no source" not in html
+    assert "Fast mode" not in html
+
+
+def test_results_in_memory_only_without_a_folder(monkeypatch):
+    monkeypatch.delenv("COMPANION_RESULTS_DIR", raising=False)
+    r = results.Results("chY")
+    r.record("x", 1.0, label="x", source=1.0)
+    assert r.path is None and r["x"] == 1.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(name="", value=1, label="x"), "name"),
+    (dict(name="a", value=float("nan"), label="x"), "value"),
+    (dict(name="a", value="0.8", label="x"), "value"),
+    (dict(name="a", value=1, label=""), "label"),
+    (dict(name="a", value=1, label="x", source=float("inf")), "source"),
+])
+def test_record_rejects_bad_figures(kwargs, match, monkeypatch):
+    monkeypatch.delenv("COMPANION_RESULTS_DIR", raising=False)
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        results.Results("chZ").record(**kwargs)
+
+
+def test_results_chapter_name_is_checked():
+    with pytest.raises(CompanionValueError, match="chapter"):
+        results.Results("../evil")
+
+
+# ---- full-run tools ----------------------------------------------------------------------
+
+def _nb(*sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t")]
+                                    + [nbformat.v4.new_code_cell(s) for s in sources])
+
+
+def test_code_hash_changes_with_code_only():
+    a = _nb("x = 1", "print(x)")
+    b = _nb("x = 1  ", "print(x)")
+    b.cells[0].source = "# another title"
+    assert execute.code_hash(a) == execute.code_hash(b)
+    assert execute.code_hash(a) != execute.code_hash(_nb("x = 2", "print(x)"))
+
+
+def test_prune_widget_state_keeps_what_outputs_need():
+    nb = _nb("w")
+    nb.cells[1].outputs = [nbformat.v4.new_output(
+        "display_data", data={execute.WIDGET_VIEW: {"model_id": "aa", "version_major": 2}})]
+    nb.metadata["widgets"] = {execute.WIDGET_STATE: {"state": {
+        "aa": {"state": {"children": ["IPY_MODEL_bb"]}},
+        "bb": {"state": {}}, "cc": {"state": {}}}}}
+    assert execute.prune_widget_state(nb) == 1
+    assert set(nb.metadata["widgets"][execute.WIDGET_STATE]["state"]) == {"aa", "bb"}
+
+
+def test_execute_notebook_runs_stamps_and_records(tmp_path):
+    nb = _nb("from companion.results import Results\nr = Results('ch99')\nr.record('x', 0.5, label='x')",
+             "import ipywidgets as w\nw.IntSlider()")
+    path = tmp_path / "ch99_demo.ipynb"
+    nbformat.write(nb, path)
+    stamp = execute.execute_notebook(path, fast=True, results_dir=tmp_path / "res", quiet=True)
+    done = nbformat.read(path, as_version=4)
+    assert execute.stamp_of(done)["code_sha256"] == execute.code_hash(done) == stamp["code_sha256"]
+    assert done.cells[2].outputs[0]["data"][execute.WIDGET_VIEW]
+    assert done.metadata["widgets"][execute.WIDGET_STATE]["state"]
+    saved = json.loads((tmp_path / "res" / "ch99.json").read_text())
+    assert saved["fast"] is True and saved["code_sha256"] == stamp["code_sha256"]
+    assert os.environ["COMPANION_FAST"] == "1"  # restored for the rest of the session
+
+
+# ---- setup and validation ----------------------------------------------------------------
+
+def test_setup_notebook_seeds_and_reports(capsys):
+    info = companion.setup_notebook(seed=7)
+    assert info["seed"] == 7 and info["fast"] is True and info["keras"].startswith("3.")
+    assert "seed 7" in capsys.readouterr().out
+    a = np.random.rand(3)
+    companion.setup_notebook(seed=7, show=False)
+    assert np.array_equal(a, np.random.rand(3))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**33, 1.5, "42", True])
+def test_setup_notebook_rejects_bad_seeds(seed):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match="seed"):
+        companion.setup_notebook(seed=seed, show=False)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True), st.integers(),
+                 st.lists(st.floats(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+def test_plot_history_fails_cleanly_on_arbitrary_input(value):
+    try:
+        plots.plot_history(value)
+    except (CompanionTypeError, CompanionValueError) as err:
+        assert "history" in str(err)
+    finally:
+        plt.close("all")
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.one_of(st.integers(), st.floats(), st.text(max_size=5), st.none(), st.booleans()))
+def test_stack_viewer_start_is_validated(start):
+    try:
+        v = widgets.stack_viewer([b"a", b"b"], ["x", "y"], start=start)
+    except (CompanionTypeError, CompanionValueError) as err:
+        assert "start" in str(err)
+    else:
+        assert v.index == start
