@@ -350,3 +350,48 @@ def test_stack_viewer_start_is_validated(start):
         assert "start" in str(err)
     else:
         assert v.index == start
+
+
+# ---- experiments -------------------------------------------------------------------------
+
+def _tiny_data():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 4)).astype("float32")
+    return x, (x.sum(axis=1) > 2).astype("int64")
+
+
+def _build(lr):
+    import keras
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    m.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+    return m
+
+
+def test_sweep_is_repeatable_and_matches_plain_fit():
+    from companion import experiments
+    import keras
+    x, y = _tiny_data()
+    a = experiments.sweep(_build, [0.1, 0.5], x=x, y=y, epochs=3, batch_size=8, verbose=False)
+    b = experiments.sweep(_build, [0.1, 0.5], x=x, y=y, epochs=3, batch_size=8, verbose=False,
+                          steps_per_execution=1)
+    assert list(a) == ["0.1", "0.5"] and a == b  # steps_per_execution leaves results unchanged
+    keras.backend.clear_session(); keras.utils.set_random_seed(42)
+    plain = _build(0.1).fit(x, y, epochs=3, batch_size=8, verbose=0).history
+    assert np.allclose(plain["loss"], a["0.1"]["loss"])
+    assert a["0.1"]["loss"] != a["0.5"]["loss"]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(build=3, values=[1]), "build"),
+    (dict(build=_build, values="ab"), "values"),
+    (dict(build=_build, values=[]), "values"),
+    (dict(build=_build, values=[1, 2], labels=["a"]), "labels"),
+    (dict(build=_build, values=[1], epochs=0), "epochs"),
+])
+def test_sweep_rejects_bad_arguments(kwargs, match):
+    from companion import experiments
+    x, y = _tiny_data()
+    kwargs = {"epochs": 1, **kwargs}
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        experiments.sweep(x=x, y=y, verbose=False, **kwargs)

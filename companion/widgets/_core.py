@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import _validate
-from .plots import plot_probabilities
+from .. import _validate
+from ..plots import plot_probabilities
 
 __all__ = ["figure_to_png", "StackViewer", "stack_viewer", "class_browser",
            "probability_viewer", "MAX_FRAMES"]

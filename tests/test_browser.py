@@ -1,0 +1,400 @@
+"""The built book in a real browser (headless Chromium driven by Playwright).
+
+The HTML that tests/test_book.py builds is served from 127.0.0.1 and opened
+with the network otherwise cut off, as a reader with no connection would.
+Every page in _toc.yml (and index.html) must load with no console error, no
+failed or external request, and images that loaded and carry a text
+alternative. On every notebook chapter the Colab link must be there, every
+ipywidget must be drawn, and moving any slider, dropdown, radio button or
+toggle must change what is displayed (the precomputed pictures switch in the
+browser, with no Python kernel). A full-page screenshot of each chapter is
+saved to <build output>/screenshots/ for a human to look at.
+
+Chromium: $COMPANION_CHROMIUM, else /usr/bin/chromium (``make test`` installs
+it). The tests are skipped, saying so, only when no Chromium exists.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+import test_book
+from test_book import notebook_pages, toc_files
+
+# Chromium's flags for a machine with no network: no background connections,
+# no updates, no sync, a fresh profile (Playwright makes a new temporary
+# --user-data-dir for every launch).
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+# Requests that may fail, each with its reason. Nothing else is ignored.
+ALLOWED_FAILURES = {
+    "/favicon.ico": (
+        "Chromium asks every site for /favicon.ico when the page names no icon "
+        "(the book sets no html_favicon); allowed only on pages with no <link rel=icon>"
+    ),
+}
+
+# Text that would mean a widget did not render.
+WIDGET_FAILURE_TEXT = re.compile(r"Loading widget|Error displaying widget|widget failed|"
+                                 r"Failed to (load|render|display) (model|view|widget)", re.I)
+IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.I)
+CHAPTERS = notebook_pages()
+NO_CHAPTER = [pytest.param(None, marks=pytest.mark.skip(reason="no notebook chapter in _toc.yml yet"))]
+SETTLE_TIMEOUT_MS = 60_000
+
+
+# --------------------------------------------------------------------------- #
+# Fixtures: the browser, the site, a page that records every problem
+# --------------------------------------------------------------------------- #
+def chromium_executable() -> str | None:
+    chosen = os.environ.get("COMPANION_CHROMIUM", "").strip()
+    if chosen:
+        return chosen
+    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("no Chromium binary: install Debian's chromium (make test does it, "
+                    "through scripts/system-deps.sh) or set COMPANION_CHROMIUM")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@dataclass
+class Site:
+    base: str            # http://127.0.0.1:PORT/
+    html: Path           # the folder served
+    output: Path         # the build's --path-output folder
+
+    def url(self, page: str) -> str:
+        return self.base + page + ".html"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    build = test_book.build_book_once(tmp_path_factory)
+    html = test_book.require_html(build)
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_address[1]}/", html, build.output)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Recorder:
+    """Everything that went wrong on a page, as readable lines."""
+
+    origin: str
+    problems: list[str] = field(default_factory=list)
+    favicon_misses: list[str] = field(default_factory=list)
+
+    def _allowed(self, url: str) -> bool:
+        path = urlparse(url).path
+        if url.startswith(self.origin) and path in ALLOWED_FAILURES:
+            self.favicon_misses.append(url)
+            return True
+        return False
+
+    def console(self, message) -> None:
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and self._allowed(where):
+            return
+        self.problems.append(f"console error: {message.text} (at {where})")
+
+    def page_error(self, error) -> None:
+        self.problems.append(f"uncaught exception: {error}")
+
+    def request(self, request) -> None:
+        url = request.url
+        if not (url.startswith(self.origin) or url.startswith(("blob:", "data:", "about:"))):
+            self.problems.append(f"external request: {request.method} {url}")
+
+    def request_failed(self, request) -> None:
+        if not self._allowed(request.url):
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def response(self, response) -> None:
+        if response.status >= 400 and not self._allowed(response.url):
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def check(self, page: Page, what: str) -> None:
+        if self.favicon_misses and page.locator("link[rel~='icon']").count():
+            self.problems.append("/favicon.ico failed although the page names an icon")
+        assert not self.problems, f"{what}:\n  " + "\n  ".join(self.problems)
+
+
+@pytest.fixture
+def page(browser: Browser, site: Site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    recorder = Recorder(origin=site.base.rstrip("/"))
+    page.on("console", recorder.console)
+    page.on("pageerror", recorder.page_error)
+    page.on("request", recorder.request)
+    page.on("requestfailed", recorder.request_failed)
+    page.on("response", recorder.response)
+    page.recorder = recorder  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------- #
+# Helpers
+# --------------------------------------------------------------------------- #
+def open_page(page: Page, url: str) -> None:
+    """Go to url and wait until widgets are drawn, maths typeset, network idle."""
+    page.goto(url, wait_until="load")
+    settle(page)
+
+
+def settle(page: Page) -> None:
+    page.wait_for_load_state("load")
+    # Every widget view in the page has been replaced by a drawn widget.
+    page.wait_for_function(
+        """() => {
+            const views = document.querySelectorAll(
+                'script[type="application/vnd.jupyter.widget-view+json"]').length;
+            const drawn = Array.from(document.querySelectorAll('.widget-subarea'))
+                .filter(e => e.querySelector('.jupyter-widgets, .lm-Widget')).length;
+            return drawn >= views;
+        }""",
+        timeout=SETTLE_TIMEOUT_MS,
+    )
+    # MathJax 3 (if the page loads it) has typeset the page.
+    page.evaluate(
+        """async () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                await MathJax.startup.promise;
+            }
+        }"""
+    )
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(200)
+
+
+def image_problems(page: Page) -> list[str]:
+    """Images that did not load or have no text alternative."""
+    images = page.evaluate(
+        """() => Array.from(document.images).map(img => ({
+            src: img.currentSrc || img.src, alt: img.getAttribute('alt'),
+            title: img.getAttribute('title'), label: img.getAttribute('aria-label'),
+            widget: img.classList.contains('widget-image'),
+            complete: img.complete, width: img.naturalWidth,
+        }))"""
+    )
+    problems = []
+    for img in images:
+        name = img["src"][:100]
+        if not (img["complete"] and img["width"] > 0):
+            problems.append(f"image did not load: {name}")
+        alt = (img["alt"] or "").strip()
+        if img["widget"]:
+            # ipywidgets' Image has no alt, and its tooltip (title) makes the
+            # Image view fail in @jupyter-widgets/controls 5 (it reads the
+            # description that an Image does not have).
+            if not (alt or (img["title"] or "").strip() or (img["label"] or "").strip()):
+                problems.append(
+                    "widgets.Image has no text alternative: show the picture as "
+                    "widgets.HTML('<img alt=\"...\" src=\"data:image/png;base64,...\">') "
+                    f"instead (it goes in a Stack the same way): {name}")
+        elif not alt:
+            problems.append(f"image has no alt text: {name}")
+        elif IMAGE_SUFFIX.search(alt) or alt == img["src"]:
+            problems.append(
+                f"image's alt text is only its file name ({alt!r}); for a notebook "
+                "figure set the cell metadata mystnb: {image: {alt: ...}}")
+    return problems
+
+
+def maths_problems(page: Page) -> list[str]:
+    return page.evaluate(
+        """() => {
+            const out = [];
+            for (const e of document.querySelectorAll('mjx-merror')) {
+                out.push('MathJax error: ' + (e.getAttribute('data-mjx-error') || e.textContent));
+            }
+            for (const e of document.querySelectorAll('.math')) {
+                if (!e.querySelector('mjx-container')) {
+                    out.push('formula not typeset: ' + e.textContent.slice(0, 80));
+                }
+            }
+            return out;
+        }"""
+    )
+
+
+def screenshot_path(site: Site, page_name: str) -> Path:
+    folder = site.output / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (page_name.replace("/", "__") + ".png")
+
+
+# --------------------------------------------------------------------------- #
+# Every page
+# --------------------------------------------------------------------------- #
+def test_index_redirects_to_the_first_page_and_loads_cleanly(page: Page, site: Site) -> None:
+    root = toc_files()[0]
+    page.goto(site.base + "index.html", wait_until="load")
+    page.wait_for_url(re.compile(re.escape(site.url(root)) + r"$"), timeout=SETTLE_TIMEOUT_MS)
+    settle(page)
+    page.recorder.check(page, "index.html")
+    assert not image_problems(page)
+
+
+@pytest.mark.parametrize("name", toc_files())
+def test_page_loads_with_no_error(page: Page, site: Site, name: str) -> None:
+    open_page(page, site.url(name))
+    assert page.locator("h1").count() >= 1, f"{name}: no heading"
+    problems = image_problems(page) + maths_problems(page)
+    page.recorder.check(page, name)
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
+
+
+# --------------------------------------------------------------------------- #
+# Notebook chapters
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("name", CHAPTERS or NO_CHAPTER)
+def test_chapter_has_a_colab_link_and_drawn_widgets(page: Page, site: Site, name: str) -> None:
+    open_page(page, site.url(name))
+    colab = page.locator("a[href*='colab.research.google.com/github/']")
+    assert colab.count() >= 1, f"{name}: no 'Open in Colab' link"
+    assert colab.first.get_attribute("href").endswith(f"/{name}.ipynb")
+
+    views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    drawn = page.locator(".widget-subarea").count()
+    assert drawn == views, f"{name}: {views} widget outputs but {drawn} drawn"
+    for i in range(drawn):
+        area = page.locator(".widget-subarea").nth(i)
+        assert area.locator(".jupyter-widgets").count() > 0, f"{name}: widget {i} is empty"
+        box = area.bounding_box()
+        assert box and box["width"] > 0 and box["height"] > 0, f"{name}: widget {i} has no size"
+    assert page.locator(".widget-error, .jupyter-widgets-error").count() == 0
+    body = page.locator("body").inner_text()
+    failure = WIDGET_FAILURE_TEXT.search(body)
+    assert failure is None, f"{name}: the page says {failure.group(0)!r}"
+
+    shot = screenshot_path(site, name)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+    page.recorder.check(page, name)
+
+
+# Each kind of control: the CSS selector of its root element.
+CONTROLS = {
+    "slider": ".widget-slider, .widget-hslider, .widget-vslider",
+    "dropdown": ".widget-dropdown",
+    "radio buttons": ".widget-radio",
+    "toggle buttons": ".widget-toggle-buttons",
+    "toggle button": "button.widget-toggle-button:not(.widget-toggle-buttons *)",
+    "checkbox": ".widget-checkbox",
+}
+
+
+def change(page: Page, kind: str, control) -> str:
+    """Change a control the way a reader would; return what was done."""
+    if kind == "slider":
+        handle = control.locator(".noUi-handle").first
+        now = float(handle.get_attribute("aria-valuenow"))
+        top = float(handle.get_attribute("aria-valuemax"))
+        key = "ArrowLeft" if now >= top else "ArrowRight"
+        handle.focus()
+        handle.press(key)
+        return f"pressed {key} on the slider at {now:g}"
+    if kind == "dropdown":
+        select = control.locator("select")
+        options = select.locator("option").count()
+        current = select.evaluate("s => s.selectedIndex")
+        target = (current + 1) % options
+        select.select_option(index=target)
+        return f"chose option {target} of {options}"
+    if kind == "radio buttons":
+        choice = control.locator("input[type=radio]:not(:checked)").first
+        value = choice.get_attribute("data-value")
+        choice.check()
+        return f"chose {value!r}"
+    if kind == "toggle buttons":
+        button = control.locator("button:not(.mod-active)").first
+        text = button.inner_text()
+        button.click()
+        return f"pressed {text!r}"
+    if kind == "toggle button":
+        control.click()
+        return "pressed it"
+    if kind == "checkbox":
+        control.locator("input[type=checkbox]").click()
+        return "ticked/unticked it"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("name", CHAPTERS or NO_CHAPTER)
+def test_every_control_changes_what_is_displayed(page: Page, site: Site, name: str) -> None:
+    open_page(page, site.url(name))
+    found = []
+    for kind, selector in CONTROLS.items():
+        for i in range(page.locator(selector).count()):
+            control = page.locator(selector).nth(i)
+            if control.is_visible():
+                found.append((kind, i, control))
+    failures = []
+    for kind, i, control in found:
+        label = control.locator(".widget-label").first
+        described = (label.inner_text().strip() if label.count() else "") or f"#{i}"
+        area = control.locator("xpath=ancestor::div[contains(@class,'widget-subarea')][1]")
+        control.scroll_into_view_if_needed()
+        # What the widget output shows, the control itself masked out.
+        before = area.screenshot(mask=[control], animations="disabled")
+        action = change(page, kind, control)
+        deadline = time.monotonic() + 5
+        after = before
+        while after == before and time.monotonic() < deadline:
+            page.wait_for_timeout(150)
+            after = area.screenshot(mask=[control], animations="disabled")
+        if after == before:
+            failures.append(f"{kind} {described!r}: {action}, and nothing else on display changed")
+    assert not failures, f"{name}: controls that do nothing in the static page " \
+                         "(link them with widgets.jslink, not observe/interact):\n  " + \
+                         "\n  ".join(failures)
+    page.recorder.check(page, f"{name} (after using its {len(found)} controls)")
+    print(f"{name}: {len(found)} controls checked")
