@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 WIDGET_JS := node_modules/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: book test execute bench clean system-deps help
+.PHONY: book test execute clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (from committed outputs)"
@@ -38,9 +38,6 @@ test: $(STAMP) $(WIDGET_JS)
 
 execute: $(STAMP)
 	$(PY) -m companion.execute $(NB)
-
-bench: $(STAMP)
-	$(PY) scripts/bench.py
 
 clean:
 	rm -rf _build

@@ -167,7 +167,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
 
 def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | None = None,
                 predictions: Any = None, *, n_cols: int = 10, title: str | None = None,
-                size: float = 1.2) -> Figure:
+                size: float = 1.0) -> Figure:
     """Draw a grid of images with their labels (and predictions, if given).
 
     Parameters
@@ -184,7 +184,7 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
         Images per row.
     title : str, optional
         A title above the grid.
-    size : float, default 1.2
+    size : float, default 1.0
         Size of one image in inches.
 
     Returns
@@ -220,7 +220,7 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
 
     n_cols = min(n_cols, n)
     n_rows = int(np.ceil(n / n_cols))
-    extra = 0.35 if (lab is not None or pred is not None) else 0.0
+    extra = 0.4 if (lab is not None or pred is not None) else 0.0
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, (size + extra) * n_rows),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -231,9 +231,9 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
         if pred is not None:
             wrong = lab is not None and int(pred[i]) != int(lab[i])
             text = name(int(pred[i])) + (f"\n(true: {name(int(lab[i]))})" if wrong else "")
-            ax.set_title(text, fontsize=7, color="crimson" if wrong else "black")
+            ax.set_title(text, fontsize=9, color="crimson" if wrong else "black")
         elif lab is not None:
-            ax.set_title(name(int(lab[i])), fontsize=7)
+            ax.set_title(name(int(lab[i])), fontsize=9)
     for ax in axes.flat[n:]:
         fig.delaxes(ax)
     if title:
