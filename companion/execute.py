@@ -85,7 +85,7 @@ def prune_widget_state(nb: Any) -> int:
 
     nbclient stores every widget the kernel ever created, closed ones too.
     Models are kept when an output displays them or a kept model refers to
-    them (``"IPY_MODEL_<id>"``).
+    them (``"IPY_MODEL_<id>"``), and links (``jslink``) between kept models.
     """
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
     if not state:
@@ -105,6 +105,13 @@ def prune_widget_state(nb: Any) -> int:
         for ref in re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(state[mid])):
             if ref in state and ref not in keep:
                 todo.append(ref)
+    # Links (jslink) are displayed by nothing but make the static page react:
+    # keep every link whose two ends are kept.
+    for mid, model in state.items():
+        if model.get("model_name") in ("LinkModel", "DirectionalLinkModel"):
+            refs = re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(model.get("state", {})))
+            if refs and all(r in keep for r in refs):
+                keep.add(mid)
     dropped = [m for m in state if m not in keep]
     for m in dropped:
         del state[m]

@@ -150,15 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     build = out / "_build"
     stamp = build / STAMP_NAME
     old = stamp.read_text().strip() if stamp.is_file() else None
-    if args.clean or (old is not None and old != digest):
-        why = "--clean" if args.clean else "the widget JavaScript changed"
-        print(f"build_book: cleaning {build} ({why})", flush=True)
-        subprocess.run([*command, "clean", str(out)], check=False,
-                       stdout=subprocess.DEVNULL)
+    why = None
+    if args.clean:
+        why = "--clean"
+    elif old is not None and old != digest:
+        why = "the widget JavaScript changed"
     elif old is None and (build / "html").is_dir():
-        # Built without this script (or by an older one): play safe once.
-        print(f"build_book: cleaning {build} (no record of its widget JavaScript)",
-              flush=True)
+        why = "no record of the widget JavaScript it was built with"
+    if why and build.is_dir():
+        # Sphinx would keep the old copies of changed static files.
+        print(f"build_book: cleaning {build} ({why})", flush=True)
         subprocess.run([*command, "clean", str(out)], check=False,
                        stdout=subprocess.DEVNULL)
 

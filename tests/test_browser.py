@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -351,7 +351,7 @@ def change(page: Page, kind: str, control) -> str:
         return f"chose option {target} of {options}"
     if kind == "radio buttons":
         choice = control.locator("input[type=radio]:not(:checked)").first
-        value = choice.get_attribute("data-value")
+        value = unquote(choice.get_attribute("data-value") or "")
         choice.check()
         return f"chose {value!r}"
     if kind == "toggle buttons":

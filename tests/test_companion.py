@@ -94,7 +94,8 @@ def test_stack_viewer_switches_frame_when_the_control_moves():
     v = widgets.stack_viewer([b"one", b"two", b"three"], ["1", "2", "3"], control="slider")
     assert v.index == 0
     v.control.value = "3"
-    assert v.index == 2 and v.frames[2].value == b"three"
+    assert v.index == 2 and v.frames[2].png == b"three"
+    assert 'alt="3"' in v.frames[2].value and "base64," in v.frames[2].value
     # the browser-side link is what makes the static page react
     assert v.link.source == (v.control, "index") and v.link.target == (v.stack, "selected_index")
 
@@ -126,8 +127,9 @@ def test_class_browser_shows_a_different_picture_per_class():
     imgs, labs = rng.random((30, 28, 28)), np.arange(30) % 3
     v = widgets.class_browser(imgs, labs, ["a", "b", "c"], per_class=4)
     assert v.control.options == ("a", "b", "c")
-    pictures = {f.value for f in v.frames}
+    pictures = {f.png for f in v.frames}
     assert len(pictures) == 3 and all(p[:4] == b"\x89PNG" for p in pictures)
+    assert "class 2, c" in v.frames[2].value  # alt text says what the picture shows
     v.control.index = 2
     assert v.stack.selected_index == 2
 
@@ -395,3 +397,19 @@ def test_sweep_rejects_bad_arguments(kwargs, match):
     kwargs = {"epochs": 1, **kwargs}
     with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
         experiments.sweep(x=x, y=y, verbose=False, **kwargs)
+
+
+def test_prune_widget_state_keeps_links_between_kept_models():
+    nb = _nb("w")
+    nb.cells[1].outputs = [nbformat.v4.new_output(
+        "display_data", data={execute.WIDGET_VIEW: {"model_id": "0a", "version_major": 2}})]
+    state = {"0a": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_1b", "IPY_MODEL_2c"]}},
+             "1b": {"model_name": "IntSliderModel", "state": {}},
+             "2c": {"model_name": "StackModel", "state": {}},
+             "3d": {"model_name": "LinkModel",
+                      "state": {"source": ["IPY_MODEL_1b", "value"], "target": ["IPY_MODEL_2c", "selected_index"]}},
+             "4e": {"model_name": "LinkModel",
+                       "state": {"source": ["IPY_MODEL_1b", "value"], "target": ["IPY_MODEL_5f", "x"]}}}
+    nb.metadata["widgets"] = {execute.WIDGET_STATE: {"state": state}}
+    execute.prune_widget_state(nb)
+    assert set(nb.metadata["widgets"][execute.WIDGET_STATE]["state"]) == {"0a", "1b", "2c", "3d"}

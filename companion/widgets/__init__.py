@@ -11,8 +11,8 @@ The building blocks live in ``_core``; chapter-specific widgets have a module
 each and are re-exported here.
 """
 
-from ._core import (MAX_FRAMES, StackViewer, class_browser, figure_to_png, probability_viewer,
-                    stack_viewer)
+from ._core import (MAX_FRAMES, StackViewer, class_browser, figure_to_png, png_frame,
+                    probability_viewer, stack_viewer)
 
-__all__ = ["MAX_FRAMES", "StackViewer", "class_browser", "figure_to_png", "probability_viewer",
-           "stack_viewer"]
+__all__ = ["MAX_FRAMES", "StackViewer", "class_browser", "figure_to_png", "png_frame",
+           "probability_viewer", "stack_viewer"]

@@ -10,6 +10,8 @@ step inside a kernel too (and lets the tests check the effect).
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -22,11 +24,45 @@ from matplotlib.figure import Figure
 from .. import _validate
 from ..plots import plot_probabilities
 
-__all__ = ["figure_to_png", "StackViewer", "stack_viewer", "class_browser",
+__all__ = ["figure_to_png", "png_frame", "StackViewer", "stack_viewer", "class_browser",
            "probability_viewer", "MAX_FRAMES"]
 
 MAX_FRAMES = 12
 """Most frames one widget may hold: each frame is embedded in the HTML page."""
+
+
+def png_frame(png: bytes, alt: str) -> widgets.HTML:
+    """Wrap PNG bytes in an HTML widget showing the picture with its alt text.
+
+    ``ipywidgets.Image`` cannot carry alt text; an ``<img>`` in an HTML widget
+    can, and it switches in a ``Stack`` just the same. The bytes stay
+    available as the widget's ``png`` attribute.
+
+    Parameters
+    ----------
+    png : bytes
+        PNG data (see :func:`figure_to_png`).
+    alt : str
+        What the picture shows, for readers who cannot see it.
+
+    Returns
+    -------
+    ipywidgets.HTML
+
+    Examples
+    --------
+    >>> frame = png_frame(b"\\x89PNG...", "a test picture")
+    >>> 'alt="a test picture"' in frame.value
+    True
+    """
+    if not isinstance(png, (bytes, bytearray)) or not png:
+        raise _validate.fail_type("png", png, "non-empty PNG bytes")
+    alt = _validate.check_str("alt", alt)
+    data = base64.b64encode(bytes(png)).decode("ascii")
+    frame = widgets.HTML(f'<img alt="{html.escape(alt, quote=True)}" '
+                         f'src="data:image/png;base64,{data}" style="max-width:100%">')
+    frame.png = bytes(png)
+    return frame
 
 
 def figure_to_png(fig: Figure, *, dpi: int = 72, colors: int = 64) -> bytes:
@@ -102,7 +138,8 @@ class StackViewer(widgets.VBox):
 
 
 def stack_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: str = "",
-                 control: str = "slider", start: int = 0, caption: str | None = None) -> StackViewer:
+                 control: str = "slider", start: int = 0, caption: str | None = None,
+                 alt: str | Sequence[str] | None = None) -> StackViewer:
     """Make a widget that shows one of several precomputed frames.
 
     Parameters
@@ -120,6 +157,9 @@ def stack_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
         Index of the frame shown first.
     caption : str, optional
         A line of HTML text above the control.
+    alt : str or sequence of str, optional
+        Alt text of the pictures (one for all, or one per frame); default
+        "<description> <label>". Widget frames keep their own content.
 
     Returns
     -------
@@ -144,12 +184,18 @@ def stack_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
     control = _validate.check_choice("control", control, ["slider", "dropdown", "toggle"])
     start = _validate.check_int("start", start, minimum=0, maximum=len(frames) - 1)
 
+    if alt is None:
+        alts = [f"{description} {label}".strip() for label in labels]
+    elif isinstance(alt, str):
+        alts = [_validate.check_str("alt", alt)] * len(frames)
+    else:
+        alts = _validate.check_sequence_of_str("alt", alt, length=len(frames))
     children = []
     for i, frame in enumerate(frames):
         if isinstance(frame, Figure):
             frame = figure_to_png(frame)
         if isinstance(frame, (bytes, bytearray)):
-            children.append(widgets.Image(value=bytes(frame), format="png"))
+            children.append(png_frame(bytes(frame), alts[i]))
         elif isinstance(frame, widgets.Widget):
             children.append(frame)
         else:
@@ -223,7 +269,8 @@ def class_browser(images: Any, labels: Any, class_names: Sequence[str], *,
         fig.suptitle(f"class {k}: {name}", fontsize=11)
         fig.tight_layout()
         frames.append(figure_to_png(fig, colors=32))
-    return stack_viewer(frames, names, description="Class:", control="dropdown")
+    alts = [f"{per_class} example images of class {k}, {name}" for k, name in enumerate(names)]
+    return stack_viewer(frames, names, description="Class:", control="dropdown", alt=alts)
 
 
 def probability_viewer(images: Any, probabilities: Any, labels: Any,
@@ -263,7 +310,7 @@ def probability_viewer(images: Any, probabilities: Any, labels: Any,
                                    f"an array of shape ({n}, {len(names)}): one row per image, one column per class")
     if len(labs) != n:
         raise _validate.fail_value("labels", labels, f"one label per image ({n})")
-    frames, captions = [], []
+    frames, captions, alts = [], [], []
     for i in range(n):
         fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(6.4, 2.6),
                                              gridspec_kw={"width_ratios": [1, 2.2]})
@@ -278,4 +325,6 @@ def probability_viewer(images: Any, probabilities: Any, labels: Any,
         fig.tight_layout()
         frames.append(figure_to_png(fig))
         captions.append(f"image {i + 1}")
-    return stack_viewer(frames, captions, description="Image:", control="slider")
+        alts.append(f"Image {i + 1}, a {names[int(labs[i])]}; the model gives "
+                    f"{names[guess]} the highest probability, {probs[i, guess]:.2f}")
+    return stack_viewer(frames, captions, description="Image:", control="slider", alt=alts)
