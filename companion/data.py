@@ -577,6 +577,10 @@ def _download_with_keras(keras_dir: Path, names: list[str]) -> Path:
     from keras.utils import get_file
 
     cache_dir = keras_dir.parent.parent  # .../datasets/fashion-mnist -> KERAS_HOME
+    try:  # get_file falls back to /tmp/.keras when the folder does not exist yet
+        keras_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # not writable: Keras's own fallback applies
     folder = keras_dir
     for name in names:
         path = get_file(

@@ -101,6 +101,10 @@ def setup_notebook(seed: int = 42, *, show: bool = True) -> dict[str, Any]:
     import keras
 
     keras.utils.set_random_seed(seed)
+    import tensorflow as tf
+
+    # Keep TensorFlow's Python-side notes (e.g. on re-tracing) out of the page.
+    tf.get_logger().setLevel("ERROR")
     info["seed"] = seed
     info["fast"] = settings.fast
     if show:
