@@ -1,0 +1,259 @@
+"""Chapter 8: the normalization widget and the bands of the chapter's recorded figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # this process only; kernels are untouched
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from companion.errors import CompanionTypeError, CompanionValueError
+from companion.widgets.normalization import (layer_statistics, normalization_viewer,
+                                             plot_layer_statistics)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "book" / "results"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _fake_stats(scale: float, normalized: bool = False, layers: int = 2) -> list[dict]:
+    rng = np.random.default_rng(0)
+    out = []
+    for j in range(layers):
+        pre = rng.normal(size=(64, 16)) * scale ** (j + 1)
+        norm = (pre - pre.mean(0)) / pre.std(0) if normalized else None
+        out.append({"name": f"dense_{j}", "pre": pre, "normalized": norm})
+    return out
+
+
+# ---- layer_statistics on real Keras models ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keras_mod():
+    import keras
+    return keras
+
+
+def _bn_model(keras):
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([
+        keras.Input(shape=(5,)),
+        keras.layers.Dense(6, use_bias=False), keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"),
+        keras.layers.Dense(4, activation="relu"),
+        keras.layers.Dense(3, activation="softmax")])
+
+
+def test_statistics_pre_activations_and_batch_norm(keras_mod):
+    model = _bn_model(keras_mod)
+    x = np.random.default_rng(1).normal(size=(32, 5)).astype("float32")
+    stats = layer_statistics(model, x)
+    assert [s["name"] for s in stats] == [model.layers[0].name, model.layers[3].name]
+    np.testing.assert_allclose(stats[0]["pre"], x @ np.asarray(model.layers[0].kernel), rtol=1e-5,
+                               atol=1e-5)
+    # BN in training mode: each unit has mean 0 and std ~1 over the batch
+    norm = stats[0]["normalized"]
+    np.testing.assert_allclose(norm.mean(0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(norm.std(0), 1.0, atol=0.01)
+    # the second layer has a ReLU activation inside Dense: "pre" is before it
+    assert stats[1]["normalized"] is None and (stats[1]["pre"] < 0).any()
+
+
+def test_statistics_leave_moving_statistics_untouched(keras_mod):
+    model = _bn_model(keras_mod)
+    before = [np.array(v.numpy()) for v in model.non_trainable_variables]
+    layer_statistics(model, np.ones((8, 5)) * 3.0)
+    for old, var in zip(before, model.non_trainable_variables):
+        np.testing.assert_array_equal(old, var.numpy())
+
+
+def test_layer_norm_statistics_are_per_example(keras_mod):
+    keras = keras_mod
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(6),
+                              keras.layers.LayerNormalization(), keras.layers.Dense(2)])
+    x = np.random.default_rng(2).normal(size=(10, 5))
+    norm = layer_statistics(model, x)[0]["normalized"]
+    np.testing.assert_allclose(norm.mean(1), 0.0, atol=1e-5)
+    same = layer_statistics(model, x, training=False)[0]["normalized"]
+    np.testing.assert_array_equal(norm, same)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(model="not a model"), "model"),
+    (dict(x=np.ones((1, 5))), "x"),
+    (dict(x="abc"), "x"),
+    (dict(training="yes"), "training"),
+])
+def test_statistics_reject_bad_arguments(keras_mod, kwargs, match):
+    args = dict(model=_bn_model(keras_mod), x=np.ones((4, 5)), training=True)
+    args.update(kwargs)
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        layer_statistics(args.pop("model"), args.pop("x"), **args)
+
+
+def test_statistics_need_a_hidden_dense_layer(keras_mod):
+    keras = keras_mod
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(2)])
+    with pytest.raises(CompanionValueError, match="model"):
+        layer_statistics(model, np.ones((4, 5)))
+
+
+# ---- the plot --------------------------------------------------------------------------------
+
+def test_plot_has_one_box_per_layer_and_kind():
+    fig = plot_layer_statistics(_fake_stats(1.0, normalized=True), title="t", std_max=3.0)
+    ax_m, ax_s = fig.axes
+    assert [t.get_text() for t in ax_s.get_xticklabels()] == ["L1 z", "L1 norm", "L2 z", "L2 norm"]
+    assert ax_s.get_ylim() == (0.0, 3.0)
+    fig2 = plot_layer_statistics(_fake_stats(1.0))
+    assert len(fig2.axes[0].get_xticklabels()) == 2
+
+
+@pytest.mark.parametrize("stats, kwargs, match", [
+    ([], {}, "stats"),
+    ("abc", {}, "stats"),
+    ([{"name": "a"}], {}, r"stats\[0\]"),
+    ([{"name": "a", "pre": np.ones(3)}], {}, r"stats\[0\]\['pre'\]"),
+    (_fake_stats(1.0, layers=7), {}, "stats"),
+    (_fake_stats(1.0), {"std_max": -1.0}, "std_max"),
+    (_fake_stats(1.0), {"title": 3}, "title"),
+])
+def test_plot_rejects_bad_arguments(stats, kwargs, match):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        plot_layer_statistics(stats, **kwargs)
+
+
+# ---- the viewer ------------------------------------------------------------------------------
+
+def _viewer():
+    return normalization_viewer({
+        "plain": {"at init": _fake_stats(0.5), "trained": _fake_stats(2.0)},
+        "BN": {"at init": _fake_stats(0.5, True), "trained": _fake_stats(2.0, True)},
+    })
+
+
+def test_viewer_frames_follow_both_toggles():
+    v = _viewer()
+    assert list(v.control.options) == ["plain", "BN"]
+    assert v.index == 0
+    v.control.value = "BN"
+    assert v.index == 1
+    inner = v.viewers[1]
+    assert v.frames[1] is inner
+    assert list(inner.control.options) == ["at init", "trained"]
+    first = inner.frames[0].png
+    inner.control.index = 1
+    assert inner.index == 1 and inner.frames[1].png != first
+    # the alt text reports the measured spreads
+    assert "BN, trained" in inner.frames[1].value and "after normalization 1.00" in inner.frames[1].value
+    # browser-side links make the static page react
+    assert v.link.target == (v.stack, "selected_index")
+    assert inner.link.target == (inner.stack, "selected_index")
+
+
+def test_viewer_frames_are_small():
+    v = _viewer()
+    for inner in v.viewers:
+        for frame in inner.frames:
+            assert len(frame.png) <= 25_000
+
+
+@pytest.mark.parametrize("arg, kwargs, match", [
+    ({}, {}, "stats_by_model"),
+    ([1, 2], {}, "stats_by_model"),
+    ({"a": {}}, {}, r"stats_by_model\['a'\]"),
+    ({"a": {"x": _fake_stats(1.0)}, "b": {"y": _fake_stats(1.0)}}, {}, r"stats_by_model\['b'\]"),
+    ({"a": {"x": "bad"}}, {}, r"stats_by_model\['a'\]\['x'\]"),
+    ({"a": {"x": _fake_stats(1.0)}}, {"std_max": 0.0}, "std_max"),
+])
+def test_viewer_rejects_bad_arguments(arg, kwargs, match):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        normalization_viewer(arg, **kwargs)
+
+
+# ---- bands on the full run's figures -------------------------------------------------------
+
+def fig(chapter: str, name: str) -> float:
+    data = json.loads((RESULTS / f"{chapter}.json").read_text())
+    assert data["fast"] is False, f"{chapter}.json holds fast-mode figures; re-run the chapter on the full data"
+    return data["figures"][name]["value"]
+
+
+needs_results = pytest.mark.skipif(not (RESULTS / "ch08.json").is_file(), reason="chapter 8 not run yet")
+
+
+@needs_results
+def test_bn_parameter_count_and_layer_norm_exactness():
+    # "4 parameters per feature"; "LayerNorm's output at inference is bit for bit the one at training"
+    assert fig("ch08", "bn_params_per_feature") == 4
+    assert fig("ch08", "ln_train_infer_max_diff") == 0.0
+
+
+KINDS = ("plain", "batchnorm", "leaky_relu", "layernorm", "bn_after_relu")
+
+
+@needs_results
+def test_bn_holds_std_at_one_while_the_plain_stack_shrinks():
+    # "without normalization the spread shrinks from about 0.39 to 0.02 over 8 layers (factor ~0.05;
+    #  theory (1/sqrt 2)^7 = 0.09); with BN every ReLU input has std 1.00; LN stays in the same order"
+    assert 0.02 <= fig("ch08", "deep_plain_std_ratio") <= 0.15
+    assert 0.95 <= fig("ch08", "deep_bn_std_layer8") <= 1.01
+    assert 0.2 <= fig("ch08", "deep_ln_std_layer8") <= 1.1
+
+
+@needs_results
+def test_trained_activation_statistics():
+    # "at initialization BN's normalized values have std 1 in both layers"
+    for layer in (1, 2):
+        assert 0.98 <= fig("ch08", f"batchnorm_norm_std_layer{layer}_init") <= 1.0
+    # "after training model_a's pre-activations spread far more (about 1.8 and 2.8) than at the start"
+    assert fig("ch08", "plain_pre_std_layer1_trained") >= 3 * fig("ch08", "plain_pre_std_layer1_init")
+    assert fig("ch08", "plain_pre_std_layer2_trained") >= 1.5 * fig("ch08", "plain_pre_std_layer1_trained")
+    # "model_b's normalized values keep std about 1 (layer 1) and a learned gamma above 1 (layer 2)"
+    assert 0.8 <= fig("ch08", "batchnorm_norm_std_layer1_trained") <= 1.2
+    assert 1.1 <= fig("ch08", "batchnorm_norm_std_layer2_trained") <= 1.8
+    assert fig("ch08", "batchnorm_norm_std_layer2_trained") < fig("ch08", "plain_pre_std_layer2_trained")
+
+
+@needs_results
+def test_normalized_models_are_faster_from_epoch_two():
+    # "from epoch 2 model_b and the LayerNorm model lie below model_a"
+    plain2 = fig("ch08", "plain_val_loss_epoch2")
+    assert fig("ch08", "batchnorm_val_loss_epoch2") <= plain2 - 0.02
+    assert fig("ch08", "layernorm_val_loss_epoch2") < plain2
+    # "but model_b is not ahead after epoch 1 (its validation loss is higher)"
+    assert fig("ch08", "bn_minus_plain_val_loss_epoch1") >= -0.01
+    # "model_b reaches its minimum earlier than model_a"
+    assert fig("ch08", "batchnorm_best_epoch") < fig("ch08", "plain_best_epoch")
+    # "BN fits the training images much faster: training loss about 0.22 against 0.31"
+    assert fig("ch08", "batchnorm_final_train_loss") <= fig("ch08", "plain_final_train_loss") - 0.05
+
+
+@needs_results
+def test_best_losses_and_accuracies_are_close():
+    # "best validation losses within about 0.02 (0.355-0.376); final accuracies within ~1.5 points"
+    lows = [fig("ch08", f"{k}_min_val_loss") for k in KINDS]
+    accs = [fig("ch08", f"{k}_final_val_accuracy") for k in KINDS]
+    assert all(0.33 <= v <= 0.40 for v in lows)
+    assert max(lows) - min(lows) <= 0.03
+    assert all(0.85 <= a <= 0.885 for a in accs)
+    assert max(accs) - min(accs) <= 0.025
+
+
+@needs_results
+def test_source_002_model():
+    # "about 0.85 validation accuracy after 5 epochs, training accuracy about the same"
+    val, train = fig("ch08", "bn_dropout_val_accuracy"), fig("ch08", "bn_dropout_train_accuracy")
+    assert 0.83 <= val <= 0.87
+    assert abs(train - val) <= 0.02
