@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import matplotlib
 
@@ -16,7 +14,7 @@ from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets.layers import (activation_and_slope, activation_explorer, dense_params,
                                       mlp_param_counts, param_count_explorer)
 
-RESULTS = Path(__file__).resolve().parent.parent / "book" / "results"
+from recorded import fig
 
 
 @pytest.fixture(autouse=True)
@@ -127,13 +125,6 @@ def test_activation_widgets_reject_bad_arguments(call, match):
 
 
 # ---- recorded figures and their bands -------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    figures = json.loads(path.read_text())["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
 
 
 # Each band states a claim the chapter makes; the bounds come from source 001's

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import matplotlib
 
@@ -16,7 +14,7 @@ import pytest
 from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets import optimizers as opt
 
-RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
+from recorded import fig
 
 
 @pytest.fixture(autouse=True)
@@ -170,22 +168,6 @@ def test_explorer_rejects_bad_arguments(kwargs, match):
 
 
 # ---- recorded figures and their bands ------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    figures = json.loads(path.read_text())["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
-
-
-def test_ch03_figures_come_from_a_full_run_of_this_code():
-    from companion.execute import code_hash
-
-    data = json.loads((RESULTS / "ch03.json").read_text())
-    assert data["fast"] is False, "ch03.json holds fast-mode figures"
-    assert data.get("code_sha256") == code_hash(RESULTS.parent / "ch03_optimizers.ipynb"), \
-        "ch03.json was recorded from other code; re-run the full notebook"
 
 
 # Each band states a claim the chapter makes; the bounds come from source 001's figures

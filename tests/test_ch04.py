@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +16,8 @@ from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets.activations import (ACTIVATIONS, activation, activation_explorer,
                                            activation_histograms, plot_activation,
                                            plot_layer_histograms)
+
+from recorded import fig
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "book" / "results"
@@ -152,11 +153,6 @@ def test_layer_histograms_reject_too_many_layers():
 
 
 # ---- bands on the full run's figures -------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    data = json.loads((RESULTS / f"{chapter}.json").read_text())
-    assert data["fast"] is False, f"{chapter}.json holds fast-mode figures; re-run the chapter on the full data"
-    return data["figures"][name]["value"]
 
 
 needs_results = pytest.mark.skipif(not (RESULTS / "ch04.json").is_file(), reason="chapter 4 not run yet")

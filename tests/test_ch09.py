@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +14,8 @@ import pytest
 
 from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets import callbacks as cw
+
+from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
 
@@ -80,11 +81,6 @@ def test_viewer_rejects_bad_arguments(runs, kwargs, exc, name):
 
 
 # ---- bands on the full run's figures -------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    data = json.loads((RESULTS / f"{chapter}.json").read_text())
-    assert data["fast"] is False, f"{chapter}.json holds fast-mode figures; re-run the chapter on the full data"
-    return data["figures"][name]["value"]
 
 
 needs_results = pytest.mark.skipif(not (RESULTS / "ch09.json").is_file(), reason="chapter 9 not run yet")

@@ -6,21 +6,10 @@ round trip either reproduces every bit of the predictions or it does not.
 """
 
 from __future__ import annotations
+from recorded import fig
 
-import json
-from pathlib import Path
 
 import pytest
-
-RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
-
-
-def fig(chapter: str, name: str) -> float:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    figures = json.loads(path.read_text())["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
 
 
 @pytest.mark.parametrize("fmt", ["keras", "weights", "h5", "export"])

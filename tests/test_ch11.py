@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +14,8 @@ import pytest
 
 from companion.errors import CompanionTypeError, CompanionValueError
 from companion.widgets import tabular as tw
+
+from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
 NOTEBOOK = RESULTS.parent / "ch11_tabular_functional.ipynb"
@@ -169,22 +170,6 @@ def test_run_viewer_rejects_bad_arguments(runs, weights, kwargs, match):
 
 
 # ---- recorded figures and their bands --------------------------------------------------------
-
-def fig(chapter: str, name: str) -> float:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    figures = json.loads(path.read_text())["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
-
-
-def test_ch11_figures_come_from_a_full_run_of_this_code():
-    from companion.execute import code_hash
-
-    data = json.loads((RESULTS / "ch11.json").read_text())
-    assert data["fast"] is False, "ch11.json holds fast-mode figures"
-    assert data.get("code_sha256") == code_hash(NOTEBOOK), \
-        "ch11.json was recorded from other code; re-run the full notebook"
 
 
 def test_stopping_explorer_switches_min_delta_and_patience():

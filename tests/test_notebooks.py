@@ -17,11 +17,11 @@ import pytest
 import yaml
 
 from companion.execute import WIDGET_STATE, WIDGET_VIEW, code_hash, stamp_of, toc_notebooks
+from recorded import fig, results_of
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = toc_notebooks(ROOT)
 IDS = [p.stem for p in NOTEBOOKS]
-RESULTS = ROOT / "book" / "results"
 
 
 def chapter_of(path: Path) -> str:
@@ -92,12 +92,6 @@ def test_colab_install_source_matches_config():
 
 # ---- recorded figures and their bands ------------------------------------------------
 
-def results_of(chapter: str) -> dict:
-    path = RESULTS / f"{chapter}.json"
-    assert path.is_file(), f"no recorded figures for {chapter}: run make execute"
-    return json.loads(path.read_text())
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_figures_come_from_a_full_run_of_this_code(path):
     data = results_of(chapter_of(path))
@@ -105,12 +99,6 @@ def test_figures_come_from_a_full_run_of_this_code(path):
     assert data.get("code_sha256") == code_hash(path), \
         f"{chapter_of(path)}.json was recorded from other code; re-run make execute"
     assert data["figures"], "no figures recorded"
-
-
-def fig(chapter: str, name: str) -> float:
-    figures = results_of(chapter)["figures"]
-    assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
 
 
 # Each band states a claim the chapter makes; the bounds come from the source's
