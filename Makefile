@@ -6,14 +6,17 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WIDGET_JS := node_modules/.installed
+# Test workers (pytest-xdist, one notebook per worker at a time): the cores, at most 4.
+JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: book test execute clean help
+.PHONY: book test execute bench clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (from committed outputs)"
 	@echo "make test     run every test (unit, notebooks in fast mode, HTML build, browser)"
 	@echo "make execute  re-run chapters on the full data and stamp them (slow; NB=book/<file>.ipynb for one)"
+	@echo "make bench    print benchmarks: test suite, book build, fit speed, full runs (FULL=1 re-runs chapters)"
 	@echo "make clean    remove build outputs"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -34,10 +37,14 @@ book: $(STAMP) $(WIDGET_JS)
 
 test: $(STAMP) $(WIDGET_JS)
 	@bash scripts/system-deps.sh data chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 execute: $(STAMP)
 	$(PY) -m companion.execute $(NB)
+
+bench: $(STAMP) $(WIDGET_JS)
+	@bash scripts/system-deps.sh data
+	$(PY) scripts/bench.py --jobs $(JOBS) $(if $(FULL),--full,)
 
 clean:
 	rm -rf _build

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import _validate
 
-__all__ = ["CheckResult", "check_model", "check_history"]
+__all__ = ["CheckResult", "check_model", "check_history", "check_saved_model"]
 
 
 @dataclass
@@ -284,4 +284,133 @@ def check_history(history: Any, *, epochs: int | None = None,
             res.hints.append("This exercise trains without validation data.")
         else:
             res.passed.append("validation curves" if validation else "no validation data")
+    return res
+
+
+_FORMATS = {"keras": ".keras", "weights": ".weights.h5", "h5": ".h5", "export": "an export folder"}
+
+
+def _format_of(path: Any) -> str | None:
+    name = path.name.lower()
+    if path.is_dir():
+        return "export" if (path / "saved_model.pb").is_file() else None
+    if name.endswith(".weights.h5"):
+        return "weights"
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(".h5"):
+        return "h5"
+    return None
+
+
+def check_saved_model(path: Any, *, model: Any = None, x: Any = None,
+                      expect_format: str | None = None) -> CheckResult:
+    """Check a model file the learner saved: it exists, loads safely, and matches.
+
+    The file is loaded with ``safe_mode`` on (the default of
+    ``keras.models.load_model``); a weights file is loaded into a fresh copy
+    of ``model``'s architecture (``keras.models.clone_model``), so the
+    learner's model is never changed. Nothing is trained.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.keras``, ``.weights.h5`` or legacy ``.h5`` file, or the folder
+        written by ``model.export``.
+    model : keras.Model, optional
+        The model that was saved. Needed for a weights file; with ``x``, the
+        reloaded model's predictions are compared with this model's, exactly.
+    x : array-like, optional
+        A few inputs for that comparison (predicted in one batch).
+    expect_format : {"keras", "weights", "h5", "export"}, optional
+        The format the exercise asks for.
+
+    Returns
+    -------
+    CheckResult
+        ``ok`` and specific ``hints``.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``path`` is not a path, ``model`` not a Keras model, ``x`` not an
+        array of numbers, or ``expect_format`` not one of the four names.
+
+    Examples
+    --------
+    >>> model.save(folder / "mine.keras")                                  # doctest: +SKIP
+    >>> check_saved_model(folder / "mine.keras", model=model, x=x_val[:100])  # doctest: +SKIP
+    """
+    import os
+    from pathlib import Path
+
+    import keras
+    import numpy as np
+
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise _validate.fail_type("path", path, "the path of the saved file (a str or pathlib.Path)")
+    if model is not None and not isinstance(model, keras.Model):
+        raise _validate.fail_type("model", model, "the Keras model you saved, or None")
+    if x is not None:
+        x = _validate.check_array("x", x)
+        if x.ndim < 1 or len(x) == 0:
+            raise _validate.fail_value("x", x, "a non-empty array of inputs, e.g. x_val[:100]")
+    if expect_format is not None and expect_format not in _FORMATS:
+        raise _validate.fail_value("expect_format", expect_format, "one of " + ", ".join(map(repr, _FORMATS)))
+    p = Path(path)
+    res = CheckResult("Saved-model check")
+    if not p.exists():
+        res.hints.append(f"There is no file at {p}. Did you save it, and is the temporary folder still open "
+                         "(a `with tempfile.TemporaryDirectory()` block deletes it at its end)?")
+        return res
+    fmt = _format_of(p)
+    if fmt is None:
+        res.hints.append(f"{p.name} is not a model file Keras writes: use a name ending in .keras for "
+                         "model.save, .weights.h5 for model.save_weights, or model.export(folder).")
+        return res
+    if expect_format is not None and fmt != expect_format:
+        res.hints.append(f"The exercise asks for {_FORMATS[expect_format]}, but {p.name} is "
+                         f"{_FORMATS[fmt]}.")
+    else:
+        res.passed.append(f"format {_FORMATS[fmt]}")
+    try:
+        if fmt == "weights":
+            if model is None:
+                res.hints.append("A weights file holds no architecture: pass model=... (the model you saved) "
+                                 "so the check can build the same architecture and load the weights into it.")
+                return res
+            loaded = keras.models.clone_model(model)
+            loaded.load_weights(p)
+        elif fmt == "export":
+            loaded = keras.layers.TFSMLayer(str(p), call_endpoint="serve")
+        else:
+            loaded = keras.models.load_model(p)   # safe_mode on
+    except Exception as error:  # noqa: BLE001 - any failure to load is what the learner must hear about
+        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        res.hints.append(f"Keras could not load {p.name}: {first}. If the model holds a Lambda layer or "
+                         "custom code, that is refused in safe mode; otherwise save it again.")
+        return res
+    res.passed.append("loads with safe_mode on" if fmt in ("keras", "h5") else "loads")
+    if fmt == "keras":
+        if getattr(loaded, "optimizer", None) is None:
+            res.hints.append("The file has no optimizer: compile the model before saving if you want to "
+                             "continue training from the file.")
+        else:
+            res.passed.append(f"optimizer {type(loaded.optimizer).__name__} kept")
+    if model is not None and x is not None:
+        try:
+            want = np.asarray(model.predict(x, batch_size=len(x), verbose=0))
+            if fmt == "export":
+                got = np.asarray(loaded(x))
+            else:
+                got = np.asarray(loaded.predict(x, batch_size=len(x), verbose=0))
+        except Exception as error:  # noqa: BLE001
+            res.hints.append(f"Predicting on x failed ({type(error).__name__}): x must have the model's "
+                             "input shape, e.g. x_val[:100].")
+            return res
+        if want.shape != got.shape or not np.array_equal(want, got):
+            res.hints.append("The reloaded model predicts differently from your model: did you train (or "
+                             "change) the model after saving it? Save again after the last fit().")
+        else:
+            res.passed.append(f"identical predictions on {len(x)} inputs")
     return res

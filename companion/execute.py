@@ -176,13 +176,15 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
     os.environ["COMPANION_RESULTS_DIR"] = str(results_dir.resolve())
     n_code = sum(c.cell_type == "code" for c in nb.cells)
     started = time.perf_counter()
-    state = {"done": 0, "t": started}
+    state: dict[str, Any] = {"done": 0, "t": started, "peak_kb": 0, "cells": []}
 
     def progress(cell: Any, cell_index: int, **_: Any) -> None:
         if cell.cell_type != "code":
             return
         state["done"] += 1
         now = time.perf_counter()
+        state["cells"].append((cell_index, round(now - state["t"], 1)))
+        state["peak_kb"] = max(state["peak_kb"], _kernel_peak_kb(client))
         if not quiet:
             print(f"  [{path.stem}] cell {state['done']:>3}/{n_code}  {now - state['t']:6.1f} s"
                   f"  (total {now - started:6.1f} s)", flush=True)
@@ -206,6 +208,8 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         "fast": fast,
         "executed": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": round(time.perf_counter() - started, 1),
+        "kernel_peak_mb": round(state["peak_kb"] / 1024) if state["peak_kb"] else None,
+        "slowest_cells": sorted(state["cells"], key=lambda c: -c[1])[:5],
         "versions": versions(),
     }
     nb.metadata[STAMP_KEY] = stamp
@@ -216,10 +220,27 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         data["code_sha256"] = stamp["code_sha256"]
         data["duration_s"] = stamp["duration_s"]
         chapter_results.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    from .report import write_report
+
+    report = results_dir.parent / "appendix" / "reproduction.md"
+    if report.parent.is_dir():  # the book's own results: keep its report in step
+        write_report(results_dir, report)
     if not quiet:
         print(f"  [{path.stem}] done in {stamp['duration_s']} s; dropped {dropped} unused widget models",
               flush=True)
     return stamp
+
+
+def _kernel_peak_kb(client: Any) -> int:
+    """The kernel process's peak resident memory (VmHWM) in KiB; 0 if unknown."""
+    try:
+        pid = client.km.provisioner.process.pid
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (AttributeError, OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ class Quiz(widgets.VBox):
     def __init__(self, question: str, options: list[str], answer: int,
                  explanations: list[str]):
         self.answer = answer
+        self._question, self._options, self._explanations = question, list(options), list(explanations)
         self.options = widgets.RadioButtons(options=options, index=None,
                                             layout=widgets.Layout(width="max-content"))
         messages = []
@@ -45,6 +46,30 @@ class Quiz(widgets.VBox):
 
     def _sync(self, change: dict) -> None:
         self.feedback.selected_index = change["new"]
+
+    def _ipython_display_(self) -> None:
+        # Two outputs: the interactive widget, then the answer as plain HTML,
+        # folded away. The HTML needs no JavaScript, so the built page can be
+        # read, printed and searched even where widgets do not render.
+        from IPython.display import HTML, display
+        display(self._repr_mimebundle_(), raw=True)
+        display(HTML(self.answer_html()))
+
+    def answer_html(self) -> str:
+        """The answer and the explanation of every option, as HTML.
+
+        Everything sits in a collapsed ``<details>`` block ("Show the answer
+        and why"), so a reader tries the question first and opens the answer
+        on purpose. It works with no JavaScript and no kernel.
+        """
+        items = []
+        for i, (option, text) in enumerate(zip(self._options, self._explanations)):
+            right = i == self.answer
+            mark = "&#10004; right" if right else "&#10008; not right"
+            items.append(f"<li><b>{html.escape(option)}</b> ({mark}): {html.escape(text)}</li>")
+        return ('<details class="quiz-answer"><summary>Show the answer and why</summary>'
+                f'<p>{html.escape(self._question)} Answer: <b>{html.escape(self._options[self.answer])}</b></p>'
+                f'<ul>{"".join(items)}</ul></details>')
 
     @property
     def is_correct(self) -> bool | None:

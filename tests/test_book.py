@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
@@ -184,11 +184,17 @@ class _Tags(HTMLParser):
         self.scripts: list[dict[str, str | None]] = []
         self.links: list[dict[str, str | None]] = []
         self.anchors: list[dict[str, str | None]] = []
+        self.images: list[dict[str, str | None]] = []
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        target = {"script": self.scripts, "link": self.links, "a": self.anchors}.get(tag)
+        target = {"script": self.scripts, "link": self.links, "a": self.anchors,
+                  "img": self.images}.get(tag)
         if target is not None:
             target.append(dict(attrs))
+        for key, value in attrs:
+            if key in ("id", "name") and value:
+                self.ids.add(value)
 
 
 def parse(page: Path) -> _Tags:
@@ -323,3 +329,58 @@ def test_missing_widget_javascript_says_how_to_install_it(tmp_path: Path, monkey
         build_book.widget_sources()
     assert build_book.main(["--path-output", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_no_broken_internal_links_or_images(built_html: Path) -> None:
+    """Every link and picture that points inside the book leads somewhere real.
+
+    Checked on every page of the table of contents: the target file exists and,
+    for links with a #fragment, the target page has an element with that id.
+    """
+    parsed: dict[Path, _Tags] = {}
+
+    def tags(path: Path) -> _Tags:
+        if path not in parsed:
+            parsed[path] = parse(path)
+        return parsed[path]
+
+    broken: list[str] = []
+    checked = 0
+    for page_name in toc_files():
+        page = built_html / (page_name + ".html")
+        found = tags(page)
+        targets = [("a", a.get("href")) for a in found.anchors] + \
+                  [("img", i.get("src")) for i in found.images] + \
+                  [("link", l.get("href")) for l in found.links if "stylesheet" in (l.get("rel") or "")]
+        for kind, url in targets:
+            if not url or url.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            parts = urlparse(url)
+            if parts.scheme or parts.netloc:
+                continue
+            checked += 1
+            target = page if not parts.path else (page.parent / unquote(parts.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page_name}: <{kind}> {url} -> no file {target}")
+                continue
+            fragment = unquote(parts.fragment)
+            if kind == "a" and fragment and target.suffix == ".html" and fragment not in tags(target).ids:
+                broken.append(f"{page_name}: <a href={url!r}> -> no element with id {fragment!r}")
+    assert checked > 50, f"only {checked} internal links found: is the parser still seeing the pages?"
+    assert not broken, f"{len(broken)} broken internal link(s) or image(s):\n  " + "\n  ".join(broken[:40])
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_every_quiz_has_its_answer_readable_on_the_page(built_html: Path, page: str) -> None:
+    """Each quiz() of a chapter appears on the page with a folded, plain-HTML answer."""
+    import nbformat
+
+    source = source_of(page)
+    nb = nbformat.read(source, as_version=4)
+    quizzes = sum(len(re.findall(r"^\s*quiz\(", c.source, flags=re.M)) for c in nb.cells if c.cell_type == "code")
+    assert quizzes >= 1, f"{page}: every chapter has a quiz"
+    text = (built_html / (page + ".html")).read_text(encoding="utf-8")
+    answers = text.count('<details class="quiz-answer">')
+    assert answers == quizzes, f"{page}: {quizzes} quizzes but {answers} folded answers on the page"

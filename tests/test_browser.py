@@ -398,3 +398,21 @@ def test_every_control_changes_what_is_displayed(page: Page, site: Site, name: s
                          "\n  ".join(failures)
     page.recorder.check(page, f"{name} (after using its {len(found)} controls)")
     print(f"{name}: {len(found)} controls checked")
+
+
+# --------------------------------------------------------------------------- #
+# Search
+# --------------------------------------------------------------------------- #
+SEARCH_TERM = "Nesterov"      # taught in chapter 3 (optimizers)
+SEARCH_CHAPTER = "ch03_optimizers"
+
+
+def test_search_page_finds_a_term_from_chapter_3(page: Page, site: Site) -> None:
+    """The book's search (Sphinx's client-side index, no server) lists chapter 3."""
+    page.goto(site.base + f"search.html?q={SEARCH_TERM}", wait_until="load")
+    results = page.locator("#search-results ul.search li a, ul.search li a")
+    results.first.wait_for(state="attached", timeout=SETTLE_TIMEOUT_MS)
+    hrefs = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
+    assert any(SEARCH_CHAPTER in h for h in hrefs), (
+        f"searching for {SEARCH_TERM!r} did not list {SEARCH_CHAPTER}; results: {hrefs}")
+    page.recorder.check(page, "search.html")

@@ -171,6 +171,26 @@ def test_quiz_gives_feedback_for_the_chosen_option():
     assert q.link.target == (q.feedback, "selected_index")
 
 
+def test_quiz_shows_the_answer_as_plain_html_folded_away():
+    """On the web page the answer is readable without JavaScript, in a closed <details>."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    q = quiz.quiz("Which <b>loss</b>?", ["mse", "cross-entropy"], 1, ["Squared & slow.", "Right one."])
+    page = q.answer_html()
+    assert page.startswith('<details class="quiz-answer">') and "<summary>" in page
+    assert "open" not in page.split(">")[0], "the answer must start folded"
+    assert "Answer: <b>cross-entropy</b>" in page
+    assert "Squared &amp; slow." in page and "Right one." in page, "every explanation is listed"
+    assert "&lt;b&gt;loss&lt;/b&gt;" in page, "text is escaped, not injected as HTML"
+    shell = InteractiveShell.instance()
+    with capture_output() as captured:
+        shell.display_formatter.ipython_display_formatter(q)
+    kinds = [set(o.data) for o in captured.outputs]
+    assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds), "the widget is displayed"
+    assert any(o.data.get("text/html") == page for o in captured.outputs), "then the folded answer"
+
+
 @pytest.mark.parametrize("args, match", [
     (("", ["a", "b"], 0, ["x", "y"]), "question"),
     (("Q", ["a"], 0, ["x"]), "options"),

@@ -129,3 +129,64 @@ def test_ch01_sparse_and_onehot_labels_give_the_same_result():
 def test_ch01_footwear_classifier_beats_the_lazy_baseline():
     # Claim: above 99 %, far above the 0.70 of always answering "no".
     assert 0.97 <= fig("ch01", "footwear_val_accuracy") <= 1.0
+
+
+# ---- the reproduction report (appendix) ------------------------------------------------
+
+def test_reproduction_report_is_current():
+    """The appendix page is exactly what the recorded figures give now (stamped inputs)."""
+    from companion.report import STAMP_PREFIX, render_report
+
+    page = ROOT / "book" / "appendix" / "reproduction.md"
+    assert page.is_file(), "book/appendix/reproduction.md is missing: run python -m companion.report"
+    committed = page.read_text()
+    fresh = render_report(ROOT / "book" / "results")
+    assert committed.splitlines()[0] == fresh.splitlines()[0], (
+        "the reproduction report was made from other results files "
+        f"({committed.splitlines()[0]!r}); run make execute or python -m companion.report")
+    assert committed == fresh, "the reproduction report was edited by hand; run python -m companion.report"
+    assert committed.startswith(STAMP_PREFIX)
+
+
+def test_reproduction_report_lists_every_chapter_and_every_sourced_figure():
+    page = (ROOT / "book" / "appendix" / "reproduction.md").read_text()
+    for path in NOTEBOOKS:
+        data = results_of(chapter_of(path))
+        for figure in data["figures"].values():
+            if figure.get("source") is not None:
+                assert figure["label"].replace("|", "\\|") in page, \
+                    f"{chapter_of(path)}: {figure['label']!r} is missing from the report"
+
+
+def test_reproduction_report_goes_stale_when_a_figure_changes(tmp_path):
+    """The staleness check can fail: change one recorded figure, the page changes."""
+    import shutil
+
+    from companion.report import render_report
+
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "book" / "results", results)
+    before = render_report(results)
+    path = results / "ch01.json"
+    data = json.loads(path.read_text())
+    name = next(k for k, v in data["figures"].items() if v.get("source") is not None)
+    data["figures"][name]["value"] += 0.01
+    path.write_text(json.dumps(data))
+    after = render_report(results)
+    assert before.splitlines()[0] != after.splitlines()[0]
+    assert before != after
+
+
+def test_reproduction_report_refuses_fast_mode_figures(tmp_path):
+    import shutil
+
+    from companion.errors import CompanionValueError
+    from companion.report import render_report
+
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "book" / "results", results)
+    data = json.loads((results / "ch02.json").read_text())
+    data["fast"] = True
+    (results / "ch02.json").write_text(json.dumps(data))
+    with pytest.raises(CompanionValueError, match="fast mode"):
+        render_report(results)

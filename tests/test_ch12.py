@@ -1,0 +1,38 @@
+"""Chapter 12 (putting it together): the bands of the capstone's recorded figures."""
+
+from __future__ import annotations
+
+from recorded import fig, results_of
+
+
+def test_the_capstone_reaches_90_percent_on_the_test_set():
+    # Claim (issue 7, chapter 12): the combined multilayer perceptron reaches at
+    # least 0.90 test accuracy, above the benchmark's best MLPClassifier (0.877).
+    acc = fig("ch12", "capstone_test_accuracy")
+    assert acc >= 0.90, f"capstone test accuracy {acc:.4f} < 0.90"
+    assert acc > results_of("ch12")["figures"]["capstone_test_accuracy"]["source"]
+
+
+def test_the_combined_network_beats_the_baseline_on_validation():
+    # Claim: the techniques together beat chapter 2's network trained with the
+    # same stopping rule by a clear margin (more than one point).
+    assert fig("ch12", "capstone_val_accuracy") - fig("ch12", "baseline_val_accuracy") > 0.01
+
+
+def test_test_and_validation_agree():
+    # Claim: choosing settings on 12,000 validation images does not flatter the
+    # model much: test and validation accuracy are within a point.
+    gap = fig("ch12", "capstone_val_accuracy") - fig("ch12", "capstone_test_accuracy")
+    assert abs(gap) < 0.01
+
+
+def test_early_stopping_kept_an_earlier_epoch():
+    # Claim: the run stops some epochs after its best validation loss (patience 6).
+    epochs, best = fig("ch12", "capstone_epochs"), fig("ch12", "capstone_best_epoch")
+    assert best < epochs <= 60
+    assert epochs - best == 6 or epochs == 60
+
+
+def test_the_hardest_class_is_well_below_the_average():
+    # Claim: the errors concentrate in one class (shirts), far below the mean.
+    assert fig("ch12", "worst_class_accuracy") < fig("ch12", "capstone_test_accuracy") - 0.1

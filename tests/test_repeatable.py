@@ -1,0 +1,102 @@
+"""Restart and run all, twice: every chapter gives the same outputs again.
+
+Each notebook is executed twice in fast mode, each time in a fresh kernel, as
+a learner who clicks "Restart and run all" twice would. The two runs must
+print the same text, show the same tables and draw the same pictures (times,
+temporary folder names and object addresses aside), and leave the working
+tree exactly as it was: whatever a chapter writes goes to temporary folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from companion.execute import toc_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = toc_notebooks(ROOT)
+
+# What legitimately differs between two runs.
+VOLATILE = [
+    (re.compile(r"\d+(\.\d+)?\s?(ms|s|us|µs)(/step)?\b"), "<time>"),
+    (re.compile(r"\d+(\.\d+)?\s?(seconds|sec)\b"), "<time>"),
+    (re.compile(r"IPY_MODEL_[0-9a-f]+"), "IPY_MODEL_<id>"),
+    (re.compile(r"0x[0-9a-fA-F]+"), "0x<addr>"),
+    (re.compile(r"/tmp/[^\s'\")<]+"), "<tmp>"),
+    (re.compile(r"\bat \d{4}-\d\d-\d\d[ T][\d:.]+"), "at <date>"),
+]
+
+
+def sanitize(text: str) -> str:
+    for pattern, repl in VOLATILE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def outputs_of(nb) -> list[list[str]]:
+    """Per code cell: its outputs as comparable strings (pictures by hash)."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        shown = []
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                shown.append(f"{out.name}: " + sanitize(out.text))
+            elif out.output_type in ("execute_result", "display_data"):
+                data = out.get("data", {})
+                for kind in ("text/plain", "text/html", "text/markdown"):
+                    if kind in data:
+                        shown.append(f"{kind}: " + sanitize(str(data[kind])))
+                if "image/png" in data:
+                    shown.append("png: " + hashlib.sha256(str(data["image/png"]).encode()).hexdigest())
+            elif out.output_type == "error":
+                shown.append(f"ERROR {out.ename}: {out.evalue}")
+        cells.append(shown)
+    return cells
+
+
+def run_once(path: Path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()   # a fresh kernel each time; COMPANION_FAST=1 comes from conftest.py
+    return nb
+
+
+def git_status() -> str | None:
+    try:
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem, marks=pytest.mark.xdist_group(f"twice-{p.stem}"))
+                                  for p in NOTEBOOKS])
+def test_notebook_runs_twice_with_the_same_outputs(path: Path) -> None:
+    before = git_status()
+    first = outputs_of(run_once(path))
+    second = outputs_of(run_once(path))
+    assert len(first) == len(second)
+    differing = [(i, a, b) for i, (a, b) in enumerate(zip(first, second)) if a != b]
+    report = "\n".join(f"code cell {i}:\n  first:  {a!r:.300}\n  second: {b!r:.300}" for i, a, b in differing[:5])
+    assert not differing, f"{path.name}: {len(differing)} code cell(s) gave other outputs the second time:\n{report}"
+    after = git_status()
+    if before is not None:
+        assert after == before, f"{path.name} changed the working tree:\n{after}"
+
+
+def test_sanitizing_keeps_numbers_that_matter() -> None:
+    """The comparison cannot pass by blanking everything: accuracies survive."""
+    line = "1500/1500 - 3s - 2ms/step - accuracy: 0.8123 - loss: 0.5213"
+    assert sanitize(line) == "1500/1500 - <time> - <time> - accuracy: 0.8123 - loss: 0.5213"
+    assert sanitize("val 0.8123") != sanitize("val 0.8124")
