@@ -416,3 +416,18 @@ def test_search_page_finds_a_term_from_chapter_3(page: Page, site: Site) -> None
     assert any(SEARCH_CHAPTER in h for h in hrefs), (
         f"searching for {SEARCH_TERM!r} did not list {SEARCH_CHAPTER}; results: {hrefs}")
     page.recorder.check(page, "search.html")
+
+
+@pytest.mark.parametrize("name", CHAPTERS or NO_CHAPTER)
+def test_quiz_answers_are_folded_and_open_on_click(page: Page, site: Site, name: str) -> None:
+    """Under each quiz, "Show the answer and why" starts closed and opens on a click."""
+    open_page(page, site.url(name))
+    answers = page.locator("details.quiz-answer")
+    assert answers.count() >= 1, f"{name}: no folded quiz answer on the page"
+    first = answers.first
+    assert first.evaluate("d => d.open") is False, f"{name}: the answer is shown before the reader asks"
+    assert not first.locator("ul").is_visible()
+    first.locator("summary").click()
+    assert first.evaluate("d => d.open") is True
+    assert first.locator("ul").is_visible() and "Answer:" in first.inner_text()
+    page.recorder.check(page, name)
