@@ -20,11 +20,23 @@ __all__ = ["CheckResult", "check_model", "check_history", "check_saved_model"]
 
 @dataclass
 class CheckResult:
-    """Outcome of a check: ``ok``, the ``hints`` to act on, and what ``passed``."""
+    """Outcome of a check: ``ok``, the ``hints`` to act on, and what ``passed``.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``name`` is not a non-empty string, or ``hints`` or ``passed`` not
+        a list of non-empty strings.
+    """
 
     name: str
     hints: list[str] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _validate.check_str("name", self.name)
+        self.hints = _validate.check_sequence_of_str("hints", self.hints, allow_empty=True)
+        self.passed = _validate.check_sequence_of_str("passed", self.passed, allow_empty=True)
 
     @property
     def ok(self) -> bool:
@@ -112,8 +124,9 @@ def check_model(model: Any, *, input_shape: Sequence[int] | None = None,
 
     Raises
     ------
-    CompanionTypeError
-        If ``model`` is not a Keras model.
+    CompanionTypeError, CompanionValueError
+        If ``model`` is not a Keras model, or a requirement is not of the
+        kind described above (e.g. ``n_outputs=0``).
 
     Examples
     --------
@@ -243,6 +256,12 @@ def check_history(history: Any, *, epochs: int | None = None,
     -------
     CheckResult
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``history`` is not a History or a dict of per-epoch series of
+        numbers, or a requirement is not of the kind described above.
+
     Examples
     --------
     >>> check_history({"loss": [0.7, 0.5]}, epochs=2).ok
@@ -257,17 +276,22 @@ def check_history(history: Any, *, epochs: int | None = None,
         metrics = _validate.check_sequence_of_str("metrics", metrics)
     if validation is not None:
         validation = _validate.check_bool("validation", validation)
+    series = {}
+    for key, values in hist.items():
+        if not isinstance(key, str):
+            raise _validate.fail_value("history", history, "a dict whose keys are metric names (strings)")
+        series[key] = _validate.check_array(f"history[{key!r}]", values, ndim=1, finite=False)
     res = CheckResult("Training check")
     if not hist or "loss" not in hist:
         res.hints.append("This history has no 'loss': pass the object that model.fit(...) returned.")
         return res
-    n = len(hist["loss"])
+    n = len(series["loss"])
     if epochs is not None:
         if n != epochs:
             res.hints.append(f"Training ran {n} epoch(s); the exercise asks for {epochs}: set epochs={epochs} in fit().")
         else:
             res.passed.append(f"{epochs} epochs")
-    if any(not math.isfinite(float(v)) for v in hist["loss"]):
+    if not all(math.isfinite(float(v)) for v in series["loss"]):
         res.hints.append("The loss became NaN or infinite: the learning rate is probably too high, "
                          "or the inputs are not scaled to [0, 1].")
     if metrics is not None:
@@ -355,8 +379,8 @@ def check_saved_model(path: Any, *, model: Any = None, x: Any = None,
         x = _validate.check_array("x", x)
         if x.ndim < 1 or len(x) == 0:
             raise _validate.fail_value("x", x, "a non-empty array of inputs, e.g. x_val[:100]")
-    if expect_format is not None and expect_format not in _FORMATS:
-        raise _validate.fail_value("expect_format", expect_format, "one of " + ", ".join(map(repr, _FORMATS)))
+    if expect_format is not None:
+        expect_format = _validate.check_choice("expect_format", expect_format, _FORMATS)
     p = Path(path)
     res = CheckResult("Saved-model check")
     if not p.exists():

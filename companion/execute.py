@@ -51,33 +51,60 @@ def code_hash(nb: Any) -> str:
     str
         64 hexadecimal characters. Changes whenever any code cell changes.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``nb`` is neither a notebook nor the path of an existing ``.ipynb`` file.
+
     Examples
     --------
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     >>> len(code_hash(nb))
     64
     """
-    if isinstance(nb, (str, os.PathLike)):
-        nb = _read(nb)
-    if not hasattr(nb, "cells"):
-        raise _validate.fail_type("nb", nb, "a notebook (nbformat.NotebookNode) or its path")
+    nb = _as_notebook(nb)
     sources = ["\n".join(line.rstrip() for line in cell.source.strip().splitlines())
                for cell in nb.cells if cell.cell_type == "code"]
     return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
 def stamp_of(nb: Any) -> dict[str, Any]:
-    """The stamp the full-run command left in a notebook's metadata ({} if none)."""
-    if isinstance(nb, (str, os.PathLike)):
-        nb = _read(nb)
-    return dict(nb.metadata.get(STAMP_KEY, {}))
+    """The stamp the full-run command left in a notebook's metadata ({} if none).
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``nb`` is neither a notebook nor the path of an existing ``.ipynb`` file.
+    """
+    nb = _as_notebook(nb)
+    stamp = nb.metadata.get(STAMP_KEY, {})
+    return dict(stamp) if isinstance(stamp, dict) else {}
 
 
-def _read(path: str | os.PathLike) -> Any:
+def _read(path: Any, name: str = "path") -> Any:
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise _validate.fail_type(name, path, "the path of an .ipynb file (str or pathlib.Path)")
     p = Path(path)
     if not p.is_file() or p.suffix != ".ipynb":
-        raise _validate.fail_value("path", str(path), "an existing .ipynb file")
-    return nbformat.read(p, as_version=4)
+        raise _validate.fail_value(name, str(path), "an existing .ipynb file")
+    try:
+        return nbformat.read(p, as_version=4)
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook
+        raise _validate.fail_value(name, str(path), f"a readable notebook file ({type(error).__name__})") from None
+
+
+def _as_notebook(nb: Any, name: str = "nb") -> Any:
+    """A notebook node from a notebook or its path; fails naming ``name``."""
+    if isinstance(nb, (str, os.PathLike)):
+        return _read(nb, name)
+    if not isinstance(nb, nbformat.NotebookNode):
+        raise _validate.fail_type(name, nb, "a notebook (nbformat.NotebookNode) or the path of an .ipynb file")
+    cells, metadata = nb.get("cells"), nb.get("metadata")
+    if not isinstance(cells, list) or not isinstance(metadata, dict) or not all(
+            isinstance(c, dict) and isinstance(c.get("source", ""), str) and "cell_type" in c for c in cells):
+        raise _validate.fail_value(name, nb, "a notebook with a list of cells and a metadata dict "
+                                             "(read it with nbformat.read(path, as_version=4))")
+    return nb
 
 
 def prune_widget_state(nb: Any) -> int:
@@ -86,7 +113,15 @@ def prune_widget_state(nb: Any) -> int:
     nbclient stores every widget the kernel ever created, closed ones too.
     Models are kept when an output displays them or a kept model refers to
     them (``"IPY_MODEL_<id>"``), and links (``jslink``) between kept models.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``nb`` is not a notebook (an ``nbformat.NotebookNode``).
     """
+    if not isinstance(nb, nbformat.NotebookNode):
+        raise _validate.fail_type("nb", nb, "a notebook read with nbformat.read(path, as_version=4)")
+    nb = _as_notebook(nb)
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
     if not state:
         return 0
@@ -119,9 +154,20 @@ def prune_widget_state(nb: Any) -> int:
 
 
 def toc_notebooks(root: Path = ROOT) -> list[Path]:
-    """The chapter notebooks listed in ``_toc.yml``, in book order."""
+    """The chapter notebooks listed in ``_toc.yml``, in book order.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``root`` is not the path of a folder holding ``_toc.yml``.
+    """
     import yaml
 
+    if not isinstance(root, (str, os.PathLike)) or not str(root):
+        raise _validate.fail_type("root", root, "the path of the book's folder (str or pathlib.Path)")
+    root = Path(root)
+    if not (root / "_toc.yml").is_file():
+        raise _validate.fail_value("root", str(root), "a folder holding the book's _toc.yml")
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files: list[str] = []
 
@@ -161,13 +207,21 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
     -------
     dict
         The stamp written into the notebook's metadata.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``path`` is not an existing ``.ipynb`` file, or another argument is
+        out of range.
+    nbclient.exceptions.CellExecutionError
+        If a cell fails; the notebook file is then left as it was.
     """
     from nbclient import NotebookClient
 
     from .notebook import versions
 
-    path = Path(path)
     nb = _read(path)
+    path = Path(path)
     fast = _validate.check_bool("fast", fast)
     timeout = _validate.check_int("timeout", timeout, minimum=10)
     results_dir = Path(results_dir) if results_dir else path.parent / "results"

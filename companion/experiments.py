@@ -57,6 +57,14 @@ def fit_quickly(model: Any, x: Any, y: Any, *, epochs: int, batch_size: int = 32
     dict
         ``history.history``: one list per metric, one value per epoch.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``model`` is not a compiled Keras model, an argument is out of
+        range, or the data do not fit the model: examples of another shape
+        than its input, targets that its loss cannot take (class numbers out
+        of range, one-hot rows of the wrong width), or unequal lengths.
+
     Examples
     --------
     >>> hist = fit_quickly(model, x_train, y_train, epochs=5)  # doctest: +SKIP
@@ -68,19 +76,63 @@ def fit_quickly(model: Any, x: Any, y: Any, *, epochs: int, batch_size: int = 32
     if not getattr(model, "compiled", False):
         raise _validate.fail_value("model", model, "a model on which compile() was called")
     epochs = _validate.check_int("epochs", epochs, minimum=1, maximum=1000)
-    batch_size = _validate.check_int("batch_size", batch_size, minimum=1)
-    steps_per_execution = _validate.check_int("steps_per_execution", steps_per_execution, minimum=1)
+    batch_size = _validate.check_int("batch_size", batch_size, minimum=1, maximum=1_000_000)
+    steps_per_execution = _validate.check_int("steps_per_execution", steps_per_execution,
+                                              minimum=1, maximum=100_000)
     x = _validate.check_array("x", x)
+    _validate.check_model_input("x", x, model)
     y = _validate.check_array("y", y)
     if len(x) != len(y):
-        raise _validate.fail_value("y", y, f"one target per example of x ({len(x)})")
+        raise _validate.fail_value("y", y, f"one target per example of `x` ({len(x)})")
     if validation_data is not None:
         if not isinstance(validation_data, tuple) or len(validation_data) != 2:
             raise _validate.fail_type("validation_data", validation_data, "a tuple (x_val, y_val)")
+        x_val = _validate.check_array("validation_data[0]", validation_data[0])
+        _validate.check_model_input("validation_data[0]", x_val, model)
+        y_val = _validate.check_array("validation_data[1]", validation_data[1])
+        if len(x_val) != len(y_val):
+            raise _validate.fail_value("validation_data[1]", y_val, f"one target per example of x_val ({len(x_val)})")
+        validation_data = (x_val, y_val)
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence) or not all(
+            isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise _validate.fail_type("callbacks", callbacks, "a list of Keras callbacks, e.g. "
+                                  "[keras.callbacks.EarlyStopping(patience=2)]")
+    _check_targets("y", y, model)
+    if validation_data is not None:
+        _check_targets("validation_data[1]", validation_data[1], model)
     model.steps_per_execution = steps_per_execution
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                        callbacks=list(callbacks or []), verbose=0)
+                        callbacks=list(callbacks), verbose=0)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def _check_targets(name: str, y: np.ndarray, model: Any) -> None:
+    """Check targets against the three classification losses the course uses (others: unchecked)."""
+    from .checks import _loss_name
+
+    try:
+        loss = _loss_name(model.loss)
+        n_out = model.output_shape[-1]
+    except (AttributeError, ValueError, RuntimeError, TypeError, IndexError):
+        return
+    if not isinstance(n_out, int):
+        return
+    if loss == "sparse_categorical_crossentropy":
+        flat = y.reshape(len(y), -1)
+        if (flat.shape[1] != 1 or not np.all(flat == np.round(flat)) or flat.min() < 0
+                or flat.max() >= n_out):
+            raise _validate.fail_value(name, y, f"one class number from 0 to {n_out - 1} per example, "
+                                                "as sparse_categorical_crossentropy expects")
+    elif loss == "categorical_crossentropy":
+        if y.shape[1:] != (n_out,):
+            raise _validate.fail_value(name, y, f"one-hot rows of {n_out} values (shape (n, {n_out})), "
+                                                "as categorical_crossentropy expects")
+    elif loss == "binary_crossentropy":
+        if y.reshape(len(y), -1).shape[1] != n_out or y.min() < 0 or y.max() > 1:
+            raise _validate.fail_value(name, y, f"{n_out} value(s) from 0 to 1 per example, "
+                                                "as binary_crossentropy expects")
 
 
 def sweep(build: Callable[[Any], Any], values: Sequence[Any], *, x: Any, y: Any, epochs: int,
@@ -119,6 +171,12 @@ def sweep(build: Callable[[Any], Any], values: Sequence[Any], *, x: Any, y: Any,
     dict
         ``{label: history dict}`` in the order of ``values``.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If an argument is out of range, two runs would get the same label, or
+        the data do not fit a model (see :func:`fit_quickly`).
+
     Examples
     --------
     >>> def build(lr):  # doctest: +SKIP
@@ -137,8 +195,11 @@ def sweep(build: Callable[[Any], Any], values: Sequence[Any], *, x: Any, y: Any,
         raise _validate.fail_value("values", values, "1 to 50 settings")
     if labels is None:
         labels = [str(v) for v in values]
+        if len(set(labels)) != len(labels):
+            raise _validate.fail_value("values", values, "distinct settings (their text is the run's label)")
     else:
-        labels = _validate.check_sequence_of_str("labels", labels, length=len(values))
+        labels = _validate.check_sequence_of_str("labels", labels, length=len(values),
+                                                 per="setting in `values`")
     if len(set(labels)) != len(labels):
         raise _validate.fail_value("labels", labels, "distinct labels, one per setting")
     epochs = _validate.check_int("epochs", epochs, minimum=1, maximum=1000)
@@ -149,6 +210,10 @@ def sweep(build: Callable[[Any], Any], values: Sequence[Any], *, x: Any, y: Any,
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
         model = build(value)
+        if not isinstance(model, keras.Model) or not getattr(model, "compiled", False):
+            raise _validate.fail_value("build", build, "a function that returns a compiled Keras model; "
+                                       f"build({value!r:.40}) returned {type(model).__name__}"
+                                       + ("" if not isinstance(model, keras.Model) else " (not compiled)"))
         start = time.perf_counter()
         hist = fit_quickly(model, x, y, epochs=epochs, batch_size=batch_size,
                            validation_data=validation_data, steps_per_execution=steps_per_execution)

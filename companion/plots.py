@@ -11,6 +11,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import _validate
@@ -31,7 +32,9 @@ def _as_history_dict(name: str, value: Any) -> dict[str, list[float]]:
     for key, series in hist.items():
         if not isinstance(key, str):
             raise _validate.fail_value(name, value, "a dict whose keys are metric names (strings)")
-        arr = _validate.check_array(f"{name}[{key!r}]", series, ndim=1, finite=False)
+        arr = _validate.check_array(f"{name}[{key!r}]", series, ndim=1, finite=False).astype(float)
+        # beyond +-1e300 a value is off any scale matplotlib can draw: treat it as infinite
+        arr[np.abs(arr) > _validate.LARGEST] *= np.inf
         out[key] = [float(v) for v in arr]
         lengths.add(len(arr))
     if len(lengths) != 1:
@@ -66,6 +69,13 @@ def best_epoch(history: Any, monitor: str = "val_loss", mode: str = "min") -> in
     int
         Epoch number counted from 1, as Keras prints it during ``fit``.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``history`` is not a History or a dict of equal-length series,
+        ``monitor`` is not one of its keys or is all NaN, or ``mode`` is not
+        "min" or "max".
+
     Examples
     --------
     >>> best_epoch({"val_loss": [0.5, 0.4, 0.45]})
@@ -78,6 +88,9 @@ def best_epoch(history: Any, monitor: str = "val_loss", mode: str = "min") -> in
         raise _validate.fail_value("monitor", monitor, "one of the history's keys: "
                                    + ", ".join(repr(k) for k in runs))
     series = np.asarray(runs[monitor], dtype=float)
+    if np.all(np.isnan(series)):
+        raise _validate.fail_value("history", history, f"a {monitor!r} series with at least one number "
+                                   "(it is all NaN: the run diverged)")
     return int(np.nanargmin(series) if mode == "min" else np.nanargmax(series)) + 1
 
 
@@ -112,8 +125,8 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
     Raises
     ------
     CompanionTypeError, CompanionValueError
-        If a history is not a History/dict of equal-length series, or a metric
-        is not in every run.
+        If a history is not a History/dict of equal-length series, a metric
+        is not in every run, or ``ylim`` is not a dict of (low, high) pairs.
 
     Examples
     --------
@@ -137,7 +150,16 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
     if title is not None:
         title = _validate.check_str("title", title)
     mark_best = _validate.check_bool("mark_best", mark_best)
-    ylim = dict(ylim or {})
+    if ylim is None:
+        ylim = {}
+    elif not isinstance(ylim, Mapping):
+        raise _validate.fail_type("ylim", ylim, 'a dict of y-axis limits per metric, e.g. {"loss": (0.2, 0.8)}')
+    else:
+        for m in ylim:
+            if m not in metrics:
+                raise _validate.fail_value("ylim", ylim, "a dict whose keys are metrics drawn: "
+                                           + ", ".join(repr(k) for k in metrics))
+        ylim = {m: _validate.check_limits(f"ylim[{m!r}]", v) for m, v in ylim.items()}
 
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
@@ -149,7 +171,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
             val = run.get("val_" + metric)
             if val is not None:
                 ax.plot(epochs, val, "--", color=color, label=f"{prefix}validation")
-                if mark_best:
+                if mark_best and not np.all(np.isnan(val)):  # an all-NaN run has no best epoch
                     best = int(np.nanargmax(val) if "acc" in metric else np.nanargmin(val))
                     ax.plot(epochs[best], val[best], "o", color=color, markersize=6)
         ax.set_xlabel("epoch")
@@ -191,6 +213,13 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``images`` is not a stack of images, ``labels`` or ``predictions``
+        has not one class number per image (within ``class_names``), or an
+        option is out of range.
+
     Examples
     --------
     >>> fig = show_images(np.zeros((3, 28, 28)), labels=[0, 1, 2])
@@ -209,11 +238,13 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
     names = None if class_names is None else _validate.check_sequence_of_str("class_names", class_names)
     lab = None if labels is None else _validate.check_array("labels", labels, ndim=1)
     pred = None if predictions is None else _validate.check_array("predictions", predictions, ndim=1)
+    title = None if title is None else _validate.check_str("title", title, nonempty=False)
     for arg, arr in (("labels", lab), ("predictions", pred)):
         if arr is not None and len(arr) != n:
-            raise _validate.fail_value(arg, arr, f"one entry per image ({n})")
+            raise _validate.fail_value(arg, arr, f"one entry per image of `images` ({n})")
         if arr is not None and names is not None and (arr.min() < 0 or arr.max() >= len(names)):
-            raise _validate.fail_value(arg, arr, f"class numbers from 0 to {len(names) - 1}")
+            raise _validate.fail_value(arg, arr, f"class numbers from 0 to {len(names) - 1} "
+                                                 "(one name each in `class_names`)")
 
     def name(k: int) -> str:
         return names[k] if names is not None else str(k)
@@ -237,7 +268,7 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
     for ax in axes.flat[n:]:
         fig.delaxes(ax)
     if title:
-        fig.suptitle(_validate.check_str("title", title))
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -264,12 +295,20 @@ def plot_probabilities(probabilities: Any, class_names: Sequence[str], *,
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``probabilities`` is not one softmax row, ``class_names`` has not
+        one name per class, ``true_label`` is not a class number or ``ax`` is
+        not an Axes.
+
     Examples
     --------
     >>> fig = plot_probabilities([0.1, 0.9], ["cat", "dog"], true_label=1)
     """
     p = _validate.check_array("probabilities", probabilities, ndim=1)
-    names = _validate.check_sequence_of_str("class_names", class_names, length=len(p))
+    names = _validate.check_sequence_of_str("class_names", class_names, length=len(p),
+                                            per="entry of `probabilities`")
     if p.min() < 0 or abs(float(p.sum()) - 1.0) > 1e-3:
         raise _validate.fail_value("probabilities", probabilities,
                                    "non-negative numbers that sum to 1 (a softmax output)")
@@ -277,8 +316,10 @@ def plot_probabilities(probabilities: Any, class_names: Sequence[str], *,
         true_label = _validate.check_int("true_label", true_label, minimum=0, maximum=len(p) - 1)
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.2, 2.8))
-    else:
+    elif isinstance(ax, Axes):
         fig = ax.figure
+    else:
+        raise _validate.fail_type("ax", ax, "a matplotlib Axes (e.g. from plt.subplots()) or None")
     guess = int(np.argmax(p))
     colors = ["#bbbbbb"] * len(p)
     if true_label is not None and true_label != guess:

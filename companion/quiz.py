@@ -22,10 +22,23 @@ class Quiz(widgets.VBox):
 
     Build it with :func:`quiz`. ``options`` is the radio-button widget,
     ``feedback`` the stack of messages; ``answer`` is the right index.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        As :func:`quiz`.
     """
 
     def __init__(self, question: str, options: list[str], answer: int,
                  explanations: list[str]):
+        question = _validate.check_str("question", question)
+        options = _validate.check_sequence_of_str("options", options)
+        if not 2 <= len(options) <= 8:
+            raise _validate.fail_value("options", options, "2 to 8 options")
+        if len(set(options)) != len(options):
+            raise _validate.fail_value("options", options, "options that are all different")
+        answer = _validate.check_int("answer", answer, minimum=0, maximum=len(options) - 1)
+        explanations = _validate.check_sequence_of_str("explanations", explanations, length=len(options))
         self.answer = answer
         self._question, self._options, self._explanations = question, list(options), list(explanations)
         self.options = widgets.RadioButtons(options=options, index=None,
@@ -117,12 +130,4 @@ def quiz(question: str, options: Sequence[str], answer: int,
     >>> q.is_correct
     True
     """
-    question = _validate.check_str("question", question)
-    opts = _validate.check_sequence_of_str("options", options)
-    if not 2 <= len(opts) <= 8:
-        raise _validate.fail_value("options", opts, "2 to 8 options")
-    if len(set(opts)) != len(opts):
-        raise _validate.fail_value("options", opts, "options that are all different")
-    answer = _validate.check_int("answer", answer, minimum=0, maximum=len(opts) - 1)
-    expl = _validate.check_sequence_of_str("explanations", explanations, length=len(opts))
-    return Quiz(question, opts, answer, expl)
+    return Quiz(question, options, answer, explanations)   # Quiz checks every argument

@@ -173,18 +173,42 @@ def render_report(results_dir: str | os.PathLike) -> str:
 
 
 def write_report(results_dir: str | os.PathLike, path: str | os.PathLike) -> Path:
-    """Write :func:`render_report` of ``results_dir`` to ``path``; return the path."""
+    """Write :func:`render_report` of ``results_dir`` to ``path``; return the path.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        As :func:`render_report`, or if ``path`` is not a file path in an
+        existing folder.
+    """
+    out = _check_page_path(path, must_exist=False)
     text = render_report(results_dir)
-    if not isinstance(path, (str, os.PathLike)):
-        raise _validate.fail_type("path", path, "a file path")
-    out = Path(path)
     out.write_text(text)
     return out
 
 
-def report_is_current(results_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
-    """True when the page at ``path`` is exactly what ``results_dir`` gives now."""
+def _check_page_path(path: Any, *, must_exist: bool) -> Path:
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise _validate.fail_type("path", path, "the path of a .md file (str or pathlib.Path)")
     p = Path(path)
+    if p.is_dir() or not p.parent.is_dir():
+        raise _validate.fail_value("path", str(path), "a file path in an existing folder, e.g. "
+                                                      "book/appendix/reproduction.md")
+    if must_exist and not p.is_file():
+        raise _validate.fail_value("path", str(path), "an existing report page")
+    return p
+
+
+def report_is_current(results_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """True when the page at ``path`` is exactly what ``results_dir`` gives now.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        As :func:`render_report`, or if ``path`` is not a file path in an
+        existing folder. (A missing page is simply not current.)
+    """
+    p = _check_page_path(path, must_exist=False)
     return p.is_file() and p.read_text() == render_report(results_dir)
 
 

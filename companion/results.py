@@ -27,7 +27,15 @@ __all__ = ["Figure", "Results", "load_results"]
 
 @dataclass
 class Figure:
-    """One recorded figure: our value, the source's (if any) and a note."""
+    """One recorded figure: our value, the source's (if any) and a note.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``name`` or ``label`` is not a non-empty string, ``value`` (or
+        ``source``, unless None) not a finite number, or ``source_label`` or
+        ``note`` not a string.
+    """
 
     name: str
     value: float
@@ -35,6 +43,15 @@ class Figure:
     source: float | None = None
     source_label: str = ""
     note: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = _validate.check_str("name", self.name)
+        self.value = _validate.check_float("value", self.value)
+        self.label = _validate.check_str("label", self.label)
+        if self.source is not None:
+            self.source = _validate.check_float("source", self.source)
+        self.source_label = _validate.check_str("source_label", self.source_label, nonempty=False)
+        self.note = _validate.check_str("note", self.note, nonempty=False)
 
 
 class Results:
@@ -44,6 +61,11 @@ class Results:
     ----------
     chapter : str
         Short chapter id, e.g. ``"ch01"`` (letters, digits, ``_`` and ``-``).
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``chapter`` is not such an id.
 
     Examples
     --------
@@ -182,14 +204,27 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
     -------
     dict
         ``{"chapter", "fast", "figures": {name: {...}}, ...}``.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``path`` is not a path, names no file, or the file is not a results
+        file with finite values.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise _validate.fail_type("path", path, "the path of a results file (a str or pathlib.Path)")
     p = Path(path)
     if not p.is_file():
         raise _validate.fail_value("path", str(path), "an existing results file (run the chapter first)")
-    data = json.loads(p.read_text())
-    if not isinstance(data, dict) or "figures" not in data:
+    try:
+        data = json.loads(p.read_text())
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("figures"), dict):
         raise _validate.fail_value("path", str(path), "a results file written by companion.results")
     for fig in data["figures"].values():
-        if not math.isfinite(fig["value"]):
+        value = fig.get("value") if isinstance(fig, dict) else None
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (isinstance(value, float) and not math.isfinite(value))):
             raise _validate.fail_value("path", str(path), "a results file with finite values")
     return data

@@ -18,7 +18,12 @@ valid value (a key dropped, a NaN slipped in, an axis added, a name misspelled)
 Any other exception (a bare ``TypeError``, ``IndexError``... from deep inside
 NumPy, Keras or matplotlib) and any call running past the limit fail the test.
 
-``COMPANION_FUZZ_EXAMPLES`` sets the number of examples per parameter (default 15).
+Two more checks keep the table and the documentation honest: every baseline
+call works, and every public callable's docstring has a numpydoc ``Raises``
+section naming the Companion errors.
+
+``COMPANION_FUZZ_EXAMPLES`` sets the number of examples per parameter (default 15);
+raise it to search harder, e.g. ``COMPANION_FUZZ_EXAMPLES=200 pytest tests/test_api_fuzz.py``.
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ from hypothesis.extra import numpy as hnp
 import companion
 from companion.errors import CompanionError, CompanionTypeError, CompanionValueError, DataError
 
+# Junk titles draw glyphs no font has, junk limits make singular axes: matplotlib warns, fine.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 TIMEOUT_S = 20
 MAX_EXAMPLES = int(os.environ.get("COMPANION_FUZZ_EXAMPLES", "15"))
 EXECUTE_NOTEBOOK = "companion.execute.execute_notebook"
@@ -90,10 +98,7 @@ def _params(obj: typing.Callable) -> list[inspect.Parameter]:
 def _hints(obj: typing.Callable) -> dict[str, typing.Any]:
     target = obj if inspect.isclass(obj) and hasattr(obj, "__dataclass_fields__") else (
         obj.__init__ if inspect.isclass(obj) else obj)
-    try:
-        return typing.get_type_hints(target)
-    except Exception:  # an annotation that does not resolve: no type contract
-        return {}
+    return typing.get_type_hints(target)
 
 
 # ---- cheap valid values (built once where they are costly) -------------------------------
@@ -107,6 +112,8 @@ ACC = {"accuracy": [0.8, 0.9], "val_accuracy": [0.78, 0.85]}
 WEIGHTS = RNG.normal(0, 0.05, 50)
 X4 = RNG.random((16, 4)).astype("float32")
 Y4 = (X4.sum(axis=1) > 2).astype("int64")
+for _shared in (IMAGES, WEIGHTS, X4, Y4):
+    _shared.flags.writeable = False  # shared by every call: a function must not change its input
 
 
 def _stats():
@@ -126,6 +133,16 @@ def _normalized_model():
     import keras
     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
                              keras.layers.BatchNormalization(), keras.layers.Dense(2)])
+
+
+@functools.lru_cache(maxsize=None)
+def _saved_model() -> tuple[str, typing.Any]:
+    import keras
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    path = _scratch() / "tiny.keras"
+    model.save(path)
+    return str(path), model
 
 
 def _build(value):
@@ -155,6 +172,8 @@ def _results_dir() -> Path:
            "note": ""}
     (folder / "ch01.json").write_text(json.dumps(
         {"chapter": "ch01", "fast": False, "duration_s": 1.0, "figures": {"acc": fig}}))
+    from companion.report import write_report
+    write_report(folder, _scratch() / "report.md")  # so report_is_current reads both arguments
     return folder
 
 
@@ -186,6 +205,8 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
     "companion.checks.check_model": lambda: dict(
         model=_classifier(), input_shape=(4,), n_outputs=2, output_activation="softmax",
         loss="sparse_categorical_crossentropy", metrics=["accuracy"], min_hidden=0),
+    "companion.checks.check_saved_model": lambda: dict(
+        path=_saved_model()[0], model=_saved_model()[1], x=X4[:2], expect_format="keras"),
     "companion.checks.check_history": lambda: dict(history=dict(HIST), epochs=3,
                                                    metrics=["loss"], validation=True),
     # data
@@ -320,8 +341,14 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
         weights={"a": WEIGHTS, "b": WEIGHTS / 5}, metric="bce", start=0),
 }
 
-#: (callable, parameter) pairs known to fail, in modules this change could not touch.
+#: Callables whose calls cost a second or more (training, many frames): fewer examples each.
+SLOW = {"companion.experiments.fit_quickly", "companion.experiments.sweep"}
+
+#: (callable, parameter) pairs known to fail. Empty: every gap found was fixed.
 KNOWN_GAPS: dict[tuple[str, str], str] = {}
+
+#: Public callables whose docstrings may lack a Raises section. Empty: all have one.
+UNDOCUMENTED: set[str] = set()
 
 
 # ---- bad values -------------------------------------------------------------------------
@@ -352,6 +379,13 @@ def _array_mutations(a: np.ndarray) -> list:
     return out
 
 
+def _object_array(items: typing.Sequence) -> np.ndarray:
+    arr = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        arr[i] = item
+    return arr
+
+
 def _mutations(value: typing.Any, depth: int = 0) -> list:
     """Values close to a valid one but wrong in one respect (type, range, shape, content)."""
     out: list = []
@@ -368,7 +402,7 @@ def _mutations(value: typing.Any, depth: int = 0) -> list:
     elif isinstance(value, (list, tuple)):
         kind = type(value)
         out += [kind(), kind([None]), kind([list(value)]), value[:1], kind(list(value) * 2),
-                {i: v for i, v in enumerate(value)}, np.asarray(value, dtype=object)]
+                {i: v for i, v in enumerate(value)}, _object_array(value)]
         if value and all(isinstance(v, numbers.Real) for v in value):
             out += [kind(m.tolist()) if isinstance(m.tolist(), list) else m.tolist()
                     for m in _array_mutations(np.asarray(value))]
@@ -428,11 +462,13 @@ def _conforms(value: typing.Any, hint: typing.Any, depth: int = 0) -> bool:
         return any(_conforms(value, a, depth) for a in args)
     if hint is bool:
         return isinstance(value, (bool, np.bool_))
+    # A bool is no number as an argument of its own (epochs=True is a slip), but inside an
+    # array of numbers it is the 0 or 1 NumPy makes of it.
     if hint is int:
-        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+        return isinstance(value, numbers.Integral) and (depth > 0 or not isinstance(value, (bool, np.bool_)))
     if hint is float:
-        return (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-                and math.isfinite(value))
+        return (isinstance(value, numbers.Real) and (depth > 0 or not isinstance(value, (bool, np.bool_)))
+                and (isinstance(value, numbers.Integral) or math.isfinite(value)))
     if hint is str:
         return isinstance(value, str)
     if isinstance(value, np.ndarray) and value.ndim >= 1 and (origin in _SEQUENCES or origin is tuple):
@@ -516,6 +552,13 @@ def test_the_api_is_found():
     assert "companion.widgets._core.stack_viewer" in PUBLIC and "companion.plots.plot_history" in PUBLIC
 
 
+@pytest.mark.parametrize("key", sorted(k for k in PUBLIC if _params(PUBLIC[k]) and k not in UNDOCUMENTED))
+def test_public_docstring_lists_what_is_raised(key):
+    doc = inspect.getdoc(PUBLIC[key]) or ""
+    assert re.search(r"^Raises\n-+\n", doc, re.M), f"{key}: add a numpydoc 'Raises' section"
+    assert "Companion" in doc.split("Raises", 1)[1], f"{key}: name the Companion error types raised"
+
+
 @pytest.mark.parametrize("key", sorted(k for k in BASELINES if k != EXECUTE_NOTEBOOK))
 def test_baseline_call_works(key):
     kwargs = BASELINES[key]()
@@ -540,33 +583,36 @@ def _cases():
 
 
 @pytest.mark.parametrize(("key", "param"), _cases())
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, print_blob=True,
-          suppress_health_check=list(HealthCheck))
-@given(data=st.data())
-def test_bad_argument_fails_cleanly(key, param, data):
+def test_bad_argument_fails_cleanly(key, param):
     fn = PUBLIC[key]
-    kwargs = BASELINES[key]()
     default = next(p.default for p in _params(fn) if p.name == param)
-    valid = kwargs.get(param, None if default is inspect.Parameter.empty else default)
-    bad = data.draw(_bad_values(valid), label=param)
-    kwargs[param] = bad
-    try:
-        _call(fn, kwargs)
-    except DataError:
-        return  # a valid flag, but no copy of Fashion-MNIST on this machine
-    except CompanionError as err:
-        msg = str(err)
-        assert re.search(rf"(?<![\w]){re.escape(param)}(?![\w])", msg), (
-            f"{key}({param}={bad!r}) raised {type(err).__name__} without naming {param!r}: {msg}")
-        if isinstance(err, (CompanionTypeError, CompanionValueError)):
-            assert "must" in msg and "got" in msg, (
-                f"{key}({param}={bad!r}): the message should say what is accepted and what was "
-                f"given: {msg}")
-        return
-    except _TimedOut:
-        pytest.fail(f"{key}({param}={bad!r}) did not return within {TIMEOUT_S} s")
-    except Exception as err:
-        pytest.fail(f"{key}({param}={bad!r}) raised {type(err).__name__}: {err}")
+    valid = BASELINES[key]().get(param, None if default is inspect.Parameter.empty else default)
     hint = _hints(fn).get(param)
-    assert _conforms(bad, hint), (
-        f"{key} accepted {param}={bad!r}, which does not fit its annotation {hint}")
+
+    @settings(max_examples=max(1, MAX_EXAMPLES // (3 if key in SLOW else 1)), deadline=None,
+              database=None, print_blob=True, suppress_health_check=list(HealthCheck))
+    @given(bad=_bad_values(valid))
+    def call_with(bad):
+        kwargs = BASELINES[key]()
+        kwargs[param] = bad
+        try:
+            _call(fn, kwargs)
+        except DataError:
+            return  # a valid flag, but no copy of Fashion-MNIST on this machine
+        except CompanionError as err:
+            msg = str(err)
+            assert re.search(rf"(?<![\w]){re.escape(param)}(?![\w])", msg), (
+                f"{key}({param}={bad!r}) raised {type(err).__name__} without naming {param!r}: {msg}")
+            if isinstance(err, (CompanionTypeError, CompanionValueError)):
+                assert "must" in msg and "got" in msg, (
+                    f"{key}({param}={bad!r}): the message should say what is accepted and what "
+                    f"was given: {msg}")
+            return
+        except _TimedOut:
+            pytest.fail(f"{key}({param}={bad!r}) did not return within {TIMEOUT_S} s")
+        except Exception as err:
+            pytest.fail(f"{key}({param}={bad!r}) raised {type(err).__name__}: {err}")
+        assert _conforms(bad, hint), (
+            f"{key} accepted {param}={bad!r}, which does not fit its annotation {hint}")
+
+    call_with()

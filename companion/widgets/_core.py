@@ -49,6 +49,11 @@ def png_frame(png: bytes, alt: str) -> widgets.HTML:
     -------
     ipywidgets.HTML
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``png`` is not non-empty bytes or ``alt`` not a non-empty string.
+
     Examples
     --------
     >>> frame = png_frame(b"\\x89PNG...", "a test picture")
@@ -82,6 +87,11 @@ def figure_to_png(fig: Figure, *, dpi: int = 72, colors: int = 64) -> bytes:
     bytes
         PNG data.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``fig`` is not a matplotlib Figure, or ``dpi`` or ``colors`` is out of range.
+
     Examples
     --------
     >>> fig = plt.figure(figsize=(1, 1))
@@ -112,10 +122,23 @@ class StackViewer(widgets.VBox):
 
     Build it with :func:`stack_viewer`. Attributes ``control`` and ``stack``
     are the two linked widgets; ``index`` is the frame on show.
+
+    Raises
+    ------
+    CompanionTypeError
+        If ``control`` is not a widget with an ``index``, ``stack`` not an
+        ``ipywidgets.Stack`` or ``header`` neither a widget nor None.
     """
 
     def __init__(self, control: widgets.Widget, stack: widgets.Stack,
                  header: widgets.Widget | None = None):
+        if not isinstance(control, widgets.Widget) or not control.has_trait("index"):
+            raise _validate.fail_type("control", control, "a selection widget with an `index` "
+                                      "(e.g. ipywidgets.Dropdown or SelectionSlider)")
+        if not isinstance(stack, widgets.Stack):
+            raise _validate.fail_type("stack", stack, "an ipywidgets.Stack of frames")
+        if header is not None and not isinstance(header, widgets.Widget):
+            raise _validate.fail_type("header", header, "a widget shown above the control, or None")
         self.control = control
         self.stack = stack
         # In the browser (no kernel needed): control.index -> stack.selected_index.
@@ -165,6 +188,13 @@ def stack_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
     -------
     StackViewer
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``frames`` is not a list of 1 to ``MAX_FRAMES`` pictures or widgets,
+        ``labels`` (or ``alt``) has not one distinct entry per frame, or an
+        option is not one of those described above.
+
     Examples
     --------
     >>> v = stack_viewer([b"a", b"b"], ["first", "second"])
@@ -176,13 +206,16 @@ def stack_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
         raise _validate.fail_type("frames", frames, "a list of PNG bytes, figures or widgets")
     if not 1 <= len(frames) <= MAX_FRAMES:
         raise _validate.fail_value("frames", f"{len(frames)} frames", f"1 to {MAX_FRAMES} frames")
-    labels = _validate.check_sequence_of_str("labels", labels, length=len(frames))
+    labels = _validate.check_sequence_of_str("labels", labels, length=len(frames),
+                                             per="frame of `frames`")
     if len(set(labels)) != len(labels):
         raise _validate.fail_value("labels", labels, "distinct labels, one per frame")
     if not isinstance(description, str):
         raise _validate.fail_type("description", description, "a string")
     control = _validate.check_choice("control", control, ["slider", "dropdown", "toggle"])
     start = _validate.check_int("start", start, minimum=0, maximum=len(frames) - 1)
+    if caption is not None:
+        caption = _validate.check_str("caption", caption, nonempty=False)
 
     if alt is None:
         alts = [f"{description} {label}".strip() for label in labels]
@@ -239,6 +272,13 @@ def class_browser(images: Any, labels: Any, class_names: Sequence[str], *,
     StackViewer
         A dropdown of class names switching between grids of examples.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``images`` is not a stack of images, ``labels`` has not one label
+        per image and at least one image per class, or an option is out of
+        range.
+
     Examples
     --------
     >>> imgs = np.random.rand(20, 28, 28); labs = np.arange(20) % 2
@@ -249,7 +289,7 @@ def class_browser(images: Any, labels: Any, class_names: Sequence[str], *,
     labs = _validate.check_array("labels", labels, ndim=1)
     names = _validate.check_sequence_of_str("class_names", class_names)
     if len(labs) != len(imgs):
-        raise _validate.fail_value("labels", labels, f"one label per image ({len(imgs)})")
+        raise _validate.fail_value("labels", labels, f"one label per image of `images` ({len(imgs)})")
     if len(names) > MAX_FRAMES:
         raise _validate.fail_value("class_names", names, f"at most {MAX_FRAMES} classes")
     per_class = _validate.check_int("per_class", per_class, minimum=1, maximum=24)
@@ -259,7 +299,8 @@ def class_browser(images: Any, labels: Any, class_names: Sequence[str], *,
     for k, name in enumerate(names):
         idx = np.flatnonzero(labs == k)
         if len(idx) == 0:
-            raise _validate.fail_value("labels", labels, f"at least one image of class {k} ({name!r})")
+            raise _validate.fail_value("labels", labels, f"at least one image of each class in "
+                                       f"`class_names`, but none is of class {k} ({name!r})")
         pick = rng.choice(idx, size=min(per_class, len(idx)), replace=False)
         fig, axes = plt.subplots(2, int(np.ceil(len(pick) / 2)), figsize=(7.2, 2.6), squeeze=False)
         for ax in axes.flat:
@@ -293,6 +334,12 @@ def probability_viewer(images: Any, probabilities: Any, labels: Any,
     StackViewer
         A slider over the images; each frame shows the image and a bar chart.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If the arrays do not describe 1 to ``MAX_FRAMES`` images, one softmax
+        row and one class number per image.
+
     Examples
     --------
     >>> p = np.full((2, 2), 0.5)
@@ -307,9 +354,13 @@ def probability_viewer(images: Any, probabilities: Any, labels: Any,
         raise _validate.fail_value("images", images, f"1 to {MAX_FRAMES} images")
     if probs.shape != (n, len(names)):
         raise _validate.fail_value("probabilities", probabilities,
-                                   f"an array of shape ({n}, {len(names)}): one row per image, one column per class")
+                                   f"an array of shape ({n}, {len(names)}): one row per image of `images`, "
+                                   "one column per class of `class_names`")
     if len(labs) != n:
-        raise _validate.fail_value("labels", labels, f"one label per image ({n})")
+        raise _validate.fail_value("labels", labels, f"one label per image of `images` ({n})")
+    if not np.all(labs == np.round(labs)) or labs.min() < 0 or labs.max() >= len(names):
+        raise _validate.fail_value("labels", labels, f"class numbers from 0 to {len(names) - 1} "
+                                   "(one name each in `class_names`)")
     frames, captions, alts = [], [], []
     for i in range(n):
         fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(6.4, 2.6),
@@ -328,3 +379,12 @@ def probability_viewer(images: Any, probabilities: Any, labels: Any,
         alts.append(f"Image {i + 1}, a {names[int(labs[i])]}; the model gives "
                     f"{names[guess]} the highest probability, {probs[i, guess]:.2f}")
     return stack_viewer(frames, captions, description="Image:", control="slider", alt=alts)
+
+
+def _hist_range(low: float, high: float) -> tuple[float, float]:
+    """A histogram range NumPy can always split into bins: within +-LARGEST, not degenerate."""
+    low, high = max(float(low), -_validate.LARGEST), min(float(high), _validate.LARGEST)
+    least = max(1e-290, 1e-9 * max(abs(low), abs(high)))
+    if not high - low >= least:
+        high = low + least
+    return low, high

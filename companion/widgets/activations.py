@@ -15,6 +15,7 @@ the tests check against finite differences.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate
-from ._core import MAX_FRAMES, StackViewer, figure_to_png, stack_viewer
+from ._core import MAX_FRAMES, StackViewer, figure_to_png, _hist_range, stack_viewer
 
 __all__ = ["ACTIVATIONS", "activation", "plot_activation", "activation_explorer",
            "plot_layer_histograms", "activation_histograms"]
@@ -79,7 +80,9 @@ def activation(name: str, x: Any, *, negative_slope: float = 0.3) -> tuple[np.nd
     array([0.1])
     """
     name = _validate.check_choice("name", name, ACTIVATIONS)
-    if np.ndim(x) == 0:
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x.item()
+    if isinstance(x, (numbers.Number, np.generic)):
         x = np.asarray(_validate.check_float("x", x))
     else:
         x = _validate.check_array("x", x, ndim=(1, 2)).astype(float)
@@ -110,6 +113,11 @@ def plot_activation(name: str, *, negative_slope: float = 0.3, x_range: float = 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        For an unknown name, or a slope or ``x_range`` out of range.
 
     Examples
     --------
@@ -221,6 +229,12 @@ def plot_layer_histograms(activations: Sequence[Any], *, title: str = "",
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``activations`` is not a list of 1 to 12 arrays of finite numbers,
+        or an option is out of range.
+
     Examples
     --------
     >>> fig = plot_layer_histograms([np.random.rand(8, 4), np.random.rand(8, 4) / 2])
@@ -236,7 +250,8 @@ def plot_layer_histograms(activations: Sequence[Any], *, title: str = "",
         raise _validate.fail_type("title", title, "a string")
     bins = _validate.check_int("bins", bins, minimum=5, maximum=200)
     if x_max is None:
-        x_max = max(float(np.percentile(a, 99.5)) for a in arrays) or 1.0
+        x_max = max(float(np.percentile(a, 99.5)) for a in arrays)
+        x_max = x_max if x_max > 0 else 1.0  # all values <= 0: still show 0 on the right
     x_max = _validate.check_float("x_max", x_max, minimum=0.0, inclusive=False)
     n = len(arrays)
     n_cols = min(n, 5)
@@ -248,7 +263,7 @@ def plot_layer_histograms(activations: Sequence[Any], *, title: str = "",
     for i, (ax, a) in enumerate(zip(axes.flat, arrays)):
         ax.set_visible(True)
         shown = a[a != 0]  # ReLU's exact zeros would dwarf the rest: the title counts them
-        ax.hist(shown if shown.size else a, bins=bins, range=(min(0.0, float(a.min())), x_max),
+        ax.hist(shown if shown.size else a, bins=bins, range=_hist_range(min(0.0, float(a.min())), x_max),
                 color="#1f77b4")
         ax.set_title(f"layer {i + 1}: std {a.std():.2g}\nzeros {np.mean(a == 0):.0%}", fontsize=7)
         ax.set_yticks([])
@@ -297,14 +312,16 @@ def activation_histograms(activations_by_name: Mapping[str, Sequence[Any]], *,
         raise _validate.fail_value("activations_by_name", activations_by_name,
                                    f"1 to {MAX_FRAMES} initializers")
     names = _validate.check_sequence_of_str("activations_by_name", list(activations_by_name))
-    depths = {len(v) if isinstance(v, Sequence) else -1 for v in activations_by_name.values()}
-    if len(depths) != 1 or -1 in depths:
+    depths = {len(v) if isinstance(v, Sequence) and not isinstance(v, (str, bytes)) else -1
+              for v in activations_by_name.values()}
+    if len(depths) != 1 or -1 in depths or 0 in depths:
         raise _validate.fail_value("activations_by_name", activations_by_name,
-                                   "the same number of layers (a list of arrays) for every initializer")
+                                   "the same number of layers (a non-empty list of arrays) for every initializer")
     arrays = {k: [_validate.check_array(f"activations_by_name[{k!r}][{i}]", a)
                   for i, a in enumerate(activations_by_name[k])] for k in names}
     # one x-axis for every frame, so switching initializer compares like with like
-    x_max = max(float(np.percentile(a, 99.5)) for v in arrays.values() for a in v) or 1.0
+    x_max = max(float(np.percentile(a, 99.5)) for v in arrays.values() for a in v)
+    x_max = x_max if x_max > 0 else 1.0
     frames = [plot_layer_histograms(arrays[k], title=f"{k}: activations per layer",
                                     bins=bins, x_max=x_max) for k in names]
     alts = [f"{k}: histograms of the activations of {len(arrays[k])} layers; their standard "

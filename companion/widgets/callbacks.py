@@ -107,8 +107,9 @@ def early_stopping_viewer(runs: Mapping[str, Mapping[str, Any]], *,
     # training loss above them is clipped at the top.
     vals = [va for _, va, _ in parsed.values()] + ([ref] if ref is not None else [])
     lows = [lo for lo, _, _ in parsed.values()] + vals
-    lo_y = float(min(v.min() for v in lows))
-    hi_y = float(max(v.max() for v in vals))
+    lo_y = max(float(min(v.min() for v in lows)), -_validate.LARGEST)  # so the padding cannot overflow
+    hi_y = min(float(max(v.max() for v in vals)), _validate.LARGEST)
+    lo_y = min(lo_y, hi_y)
     pad = 0.05 * (hi_y - lo_y or 1.0)
     n_max = max([len(v) for _, v, _ in parsed.values()] + ([len(ref)] if ref is not None else []))
     frames, alts = [], []

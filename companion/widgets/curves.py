@@ -41,12 +41,12 @@ def _loss_series(name: str, history: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ylim(name: str, ylim: Any) -> tuple[float, float] | None:
-    if ylim is None:
-        return None
-    arr = _validate.check_array(name, ylim, ndim=1)
-    if arr.shape != (2,) or not arr[0] < arr[1]:
-        raise _validate.fail_value(name, ylim, "a pair (low, high) with low < high, e.g. (0.2, 0.6)")
-    return float(arr[0]), float(arr[1])
+    return None if ylim is None else _validate.check_limits(name, ylim)
+
+
+def _best(val: np.ndarray) -> int | None:
+    """0-based epoch of the lowest validation loss; None when every value is NaN."""
+    return None if np.all(np.isnan(val)) else int(np.nanargmin(val))
 
 
 def plot_loss_curves(history: Any, *, upto: int | None = None, max_epochs: int | None = None,
@@ -81,7 +81,9 @@ def plot_loss_curves(history: Any, *, upto: int | None = None, max_epochs: int |
     Raises
     ------
     CompanionTypeError, CompanionValueError
-        If the history has no ``val_loss``, or an argument is out of range.
+        If the history has no ``val_loss``, or an argument is out of range
+        (``figsize``: 1 to 30 inches each way). A run whose validation loss
+        is all NaN is drawn without a best epoch.
 
     Examples
     --------
@@ -92,19 +94,26 @@ def plot_loss_curves(history: Any, *, upto: int | None = None, max_epochs: int |
     loss, val = _loss_series("history", history)
     n = len(loss)
     upto = n if upto is None else _validate.check_int("upto", upto, minimum=1, maximum=n)
-    max_epochs = n if max_epochs is None else _validate.check_int("max_epochs", max_epochs, minimum=n)
+    max_epochs = (n if max_epochs is None else
+                  _validate.check_int("max_epochs", max_epochs, minimum=n, maximum=max(n, 100_000)))
     lim = _ylim("ylim", ylim)
     if title is not None:
         title = _validate.check_str("title", title)
-    fig, ax = plt.subplots(figsize=figsize)
+    size = _validate.check_array("figsize", figsize, ndim=1)
+    if size.shape != (2,) or not np.all((size >= 1) & (size <= 30)):
+        raise _validate.fail_value("figsize", figsize, "a pair (width, height) in inches, each from 1 to 30")
+    fig, ax = plt.subplots(figsize=(float(size[0]), float(size[1])))
     epochs = np.arange(1, upto + 1)
     ax.plot(epochs, loss[:upto], "-", color="tab:blue", label="training loss")
     ax.plot(epochs, val[:upto], "--", color="tab:orange", label="validation loss")
-    best = int(np.nanargmin(val[:upto]))
-    ax.axvline(best + 1, color="0.5", linestyle=":", linewidth=1)
-    ax.plot(best + 1, val[best], "o", color="tab:red", markersize=6,
-            label="minimum validation loss")
-    headline = f"best epoch {best + 1}: validation loss {val[best]:.3f}"
+    best = _best(val[:upto])
+    if best is None:
+        headline = "no validation loss to mark: every value is NaN (the run diverged)"
+    else:
+        ax.axvline(best + 1, color="0.5", linestyle=":", linewidth=1)
+        ax.plot(best + 1, val[best], "o", color="tab:red", markersize=6,
+                label="minimum validation loss")
+        headline = f"best epoch {best + 1}: validation loss {val[best]:.3f}"
     ax.set_title(headline if title is None else f"{title}\n{headline}", fontsize=9)
     ax.set_xlim(0.5, max_epochs + 0.5)
     if lim is not None:
@@ -120,13 +129,16 @@ def plot_loss_curves(history: Any, *, upto: int | None = None, max_epochs: int |
 
 def _shared_ylim(series: list[np.ndarray]) -> tuple[float, float]:
     values = np.concatenate(series)
-    values = values[np.isfinite(values)]
+    values = values[np.abs(values) <= _validate.LARGEST]  # finite and drawable
+    if not values.size:  # nothing finite to fit: any scale will do
+        return 0.0, 1.0
     low, high = float(values.min()), float(np.percentile(values, 97))
-    pad = 0.05 * (high - low)
-    return max(0.0, low - pad), high + pad
+    pad = 0.05 * (high - low) or 0.05 * (abs(low) or 1.0)
+    bottom = max(0.0, low - pad) if low >= 0 else low - pad
+    return max(bottom, -_validate.LARGEST), min(high + pad, _validate.LARGEST)
 
 
-def curve_viewer(runs: Mapping[str, Any], *, description: str = "learning rate",
+def curve_viewer(runs: Mapping[Any, Any], *, description: str = "learning rate",
                  start: int = 0, ylim: Sequence[float] | None = None,
                  caption: str | None = None) -> StackViewer:
     """A slider over precomputed runs, each shown as loss curves with its best epoch.
@@ -136,7 +148,8 @@ def curve_viewer(runs: Mapping[str, Any], *, description: str = "learning rate",
     runs : dict
         ``{label: history}``, 1 to 12 runs, each with ``loss`` and
         ``val_loss`` (History objects or ``.history`` dicts, such as what
-        :func:`companion.experiments.sweep` returns).
+        :func:`companion.experiments.sweep` returns). A label that is not a
+        string (e.g. a learning rate) is shown as ``str(label)``.
     description : str, default "learning rate"
         Label in front of the slider.
     start : int, default 0
@@ -172,20 +185,25 @@ def curve_viewer(runs: Mapping[str, Any], *, description: str = "learning rate",
     if not 1 <= len(runs) <= MAX_FRAMES:
         raise _validate.fail_value("runs", f"{len(runs)} runs", f"1 to {MAX_FRAMES} runs")
     labels = [_validate.check_str("runs (a label)", str(k)) for k in runs]
+    if len(set(labels)) != len(labels):
+        raise _validate.fail_value("runs", labels, "distinct labels, one per run")
     series = {label: _loss_series(f"runs[{label!r}]", run) for label, run in zip(labels, runs.values())}
     description = _validate.check_str("description", description, nonempty=False)
     start = _validate.check_int("start", start, minimum=0, maximum=len(runs) - 1)
+    if caption is not None:
+        caption = _validate.check_str("caption", caption, nonempty=False)
     lim = _ylim("ylim", ylim) or _shared_ylim([s for pair in series.values() for s in pair])
     max_epochs = max(len(loss) for loss, _ in series.values())
     frames, alts = [], []
     for label, (loss, val) in series.items():
-        best = int(np.nanargmin(val))
+        best = _best(val)
         frames.append(figure_to_png(plot_loss_curves(
             {"loss": loss, "val_loss": val}, max_epochs=max_epochs, ylim=lim,
             title=f"{description} {label}".strip())))
+        lowest = ("every value is NaN" if best is None else
+                  f"is lowest ({val[best]:.3f}) at epoch {best + 1} and ends at {val[-1]:.3f}")
         alts.append(f"Loss curves for {description} {label} over {len(loss)} epochs: training loss "
-                    f"ends at {loss[-1]:.3f}, validation loss is lowest ({val[best]:.3f}) at epoch "
-                    f"{best + 1} and ends at {val[-1]:.3f}")
+                    f"ends at {loss[-1]:.3f}, validation loss {lowest}")
     return stack_viewer(frames, labels, description=description, control="slider", start=start,
                         caption=caption, alt=alts)
 
@@ -196,9 +214,25 @@ class EpochPlayer(widgets.VBox):
     Build it with :func:`epoch_player`. ``play``, ``viewer`` (a
     :class:`StackViewer`) and ``epochs`` are its parts; ``index`` is the frame
     on show.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``play`` is not a ``Play`` widget, ``viewer`` not a StackViewer, or
+        ``epochs`` not one epoch number per frame.
     """
 
     def __init__(self, play: widgets.Play, viewer: StackViewer, epochs: list[int]):
+        if not isinstance(play, widgets.Play):
+            raise _validate.fail_type("play", play, "an ipywidgets.Play button")
+        if not isinstance(viewer, StackViewer):
+            raise _validate.fail_type("viewer", viewer, "a StackViewer (from stack_viewer)")
+        if isinstance(epochs, (str, bytes)) or not isinstance(epochs, Sequence):
+            raise _validate.fail_type("epochs", epochs, "a list of epoch numbers, one per frame")
+        epochs = [_validate.check_int(f"epochs[{i}]", e, minimum=1) for i, e in enumerate(epochs)]
+        if len(epochs) != len(viewer.frames):
+            raise _validate.fail_value("epochs", epochs, f"one epoch number per frame of `viewer` "
+                                       f"({len(viewer.frames)})")
         self.play = play
         self.viewer = viewer
         self.epochs = epochs
@@ -262,12 +296,15 @@ def epoch_player(history: Any, epochs: Sequence[int], *, ylim: Sequence[float] |
     lim = _ylim("ylim", ylim) or _shared_ylim([loss, val])
     interval = _validate.check_int("interval", interval, minimum=100, maximum=5000)
     frames, alts = [], []
+    if title is not None:
+        title = _validate.check_str("title", title)
     for k in shown:
-        best = int(np.nanargmin(val[:k]))
+        best = _best(val[:k])
         frames.append(figure_to_png(plot_loss_curves(
             {"loss": loss, "val_loss": val}, upto=k, max_epochs=len(loss), ylim=lim, title=title)))
-        alts.append(f"Loss curves after {k} of {len(loss)} epochs; the lowest validation loss so far "
-                    f"({val[best]:.3f}) was at epoch {best + 1}")
+        alts.append(f"Loss curves after {k} of {len(loss)} epochs; " + (
+            "no validation loss so far is a number" if best is None else
+            f"the lowest validation loss so far ({val[best]:.3f}) was at epoch {best + 1}"))
     viewer = stack_viewer(frames, [str(k) for k in shown], description="epochs so far",
                           control="slider", alt=alts)
     play = widgets.Play(value=0, min=0, max=len(shown) - 1, step=1, interval=interval,

@@ -55,6 +55,11 @@ def dropout_mask(rate: float, *, n_examples: int = 4, n_units: int = 100,
     numpy.ndarray, shape (n_examples, n_units)
         The layer's output: 0 for dropped units, ``1 / (1 - rate)`` for kept ones.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``rate`` is not in [0, 1) or a size or the seed is out of range.
+
     Examples
     --------
     >>> out = dropout_mask(0.5, n_examples=2, n_units=10, seed=1)
@@ -105,6 +110,12 @@ def dropout_mask_viewer(rates: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5), *,
     StackViewer
         ``control`` is a SelectionSlider of the rates.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``rates`` is not a list of 1 to ``MAX_FRAMES`` distinct rates in [0, 1), or
+        a size or the seed is out of range.
+
     Examples
     --------
     >>> viewer = dropout_mask_viewer([0.1, 0.5], n_examples=2)  # doctest: +SKIP
@@ -115,8 +126,8 @@ def dropout_mask_viewer(rates: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5), *,
     if not 1 <= len(rates) <= MAX_FRAMES:
         raise _validate.fail_value("rates", rates, f"1 to {MAX_FRAMES} rates")
     values = [_rate(f"rates[{i}]", r) for i, r in enumerate(rates)]
-    if len(set(values)) != len(values):
-        raise _validate.fail_value("rates", rates, "distinct rates")
+    if len({f"{r:g}" for r in values}) != len(values):  # the slider shows them with 6 digits
+        raise _validate.fail_value("rates", rates, "distinct rates (as written with 6 digits)")
     n_examples = _validate.check_int("n_examples", n_examples, minimum=1, maximum=8)
     n_units = _validate.check_int("n_units", n_units, minimum=4, maximum=400)
     seed = _validate.check_int("seed", seed, minimum=0, maximum=2**31 - 1)
@@ -172,6 +183,12 @@ def rate_curve_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], *,
     StackViewer
         ``control`` is a SelectionSlider of the labels.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``runs`` is not 1 to ``MAX_FRAMES`` histories with equal-length ``loss`` and
+        ``val_loss`` series, or ``reference`` is not one of its labels.
+
     Examples
     --------
     >>> runs = {"0.0": {"loss": [0.5, 0.3], "val_loss": [0.45, 0.4]},
@@ -189,9 +206,12 @@ def rate_curve_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], *,
             raise _validate.fail_type("runs", label, "string labels")
         if not isinstance(hist, Mapping) or "loss" not in hist or "val_loss" not in hist:
             raise _validate.fail_value(f"runs[{label!r}]", hist, "a history dict with 'loss' and 'val_loss'")
-        loss = np.asarray(hist["loss"], dtype=float)
-        val = np.asarray(hist["val_loss"], dtype=float)
-        if loss.ndim != 1 or len(loss) == 0 or loss.shape != val.shape:
+        loss = _validate.check_array(f"runs[{label!r}]['loss']", hist["loss"], ndim=1, finite=False)
+        val = _validate.check_array(f"runs[{label!r}]['val_loss']", hist["val_loss"], ndim=1, finite=False)
+        loss, val = loss.astype(float), val.astype(float)
+        for arr in (loss, val):  # beyond +-1e300: off any scale matplotlib can draw, as infinite
+            arr[np.abs(arr) > _validate.LARGEST] *= np.inf
+        if loss.shape != val.shape:
             raise _validate.fail_value(f"runs[{label!r}]", hist,
                                        "'loss' and 'val_loss' lists of equal, non-zero length")
         curves[label] = (loss, val)
@@ -200,9 +220,11 @@ def rate_curve_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], *,
     reference = _validate.check_choice("reference", reference, list(curves))
     if not isinstance(title, str):
         raise _validate.fail_type("title", title, "a string")
+    if not isinstance(description, str):
+        raise _validate.fail_type("description", description, "a string")
     everything = np.concatenate([np.concatenate(c) for c in curves.values()])
-    finite = everything[np.isfinite(everything)]
-    lo, hi = float(finite.min()), float(finite.max())
+    finite = everything[np.abs(everything) <= _validate.LARGEST]  # finite and drawable
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     pad = 0.05 * (hi - lo or 1.0)
     n_max = max(len(c[0]) for c in curves.values())
     frames, alts = [], []
@@ -217,20 +239,23 @@ def rate_curve_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], *,
                     label=f"{reference}: validation")
         ax.plot(epochs, loss, color="tab:blue", label=f"{label}: training")
         ax.plot(epochs, val, color="tab:orange", linestyle="--", label=f"{label}: validation")
-        best = int(np.nanargmin(val))
-        ax.plot(best + 1, val[best], marker="o", color="tab:orange")
+        best = None if np.all(np.isnan(val)) else int(np.nanargmin(val))
+        if best is not None:
+            ax.plot(best + 1, val[best], marker="o", color="tab:orange")
         gap = val[-1] - loss[-1]
+        lowest = ("no val loss is a number" if best is None else
+                  f"lowest val loss {val[best]:.3f} (epoch {best + 1})")
         ax.set_xlim(0.5, n_max + 0.5)
         ax.set_ylim(lo - pad, hi + pad)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        ax.set_title(f"{title}{label}: lowest val loss {val[best]:.3f} (epoch {best + 1}), "
-                     f"final gap {gap:+.3f}", fontsize=9)
+        ax.set_title(f"{title}{label}: {lowest}, final gap {gap:+.3f}", fontsize=9)
         ax.legend(fontsize=7, loc="upper right")
         ax.grid(alpha=0.3)
         fig.tight_layout()
         frames.append(figure_to_png(fig))
-        alts.append(f"Training and validation loss of run {label} over {len(loss)} epochs; lowest "
-                    f"validation loss {val[best]:.3f} at epoch {best + 1}; final validation minus "
-                    f"training loss {gap:+.3f}")
+        alts.append(f"Training and validation loss of run {label} over {len(loss)} epochs; "
+                    + ("no validation loss is a number" if best is None else
+                       f"lowest validation loss {val[best]:.3f} at epoch {best + 1}")
+                    + f"; final validation minus training loss {gap:+.3f}")
     return stack_viewer(frames, list(curves), description=description, control="slider", alt=alts)

@@ -39,6 +39,11 @@ def dense_params(n_inputs: int, units: int) -> int:
     int
         ``n_inputs * units + units``.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If a size is not an integer >= 1.
+
     Examples
     --------
     >>> dense_params(784, 100)
@@ -65,6 +70,11 @@ def mlp_param_counts(n_inputs: int, hidden: Sequence[int], n_outputs: int) -> li
     -------
     list of int
         One count per ``Dense`` layer; their sum is ``model.count_params()``.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If a size is not an integer >= 1, or ``hidden`` is not a list of them.
 
     Examples
     --------
@@ -93,11 +103,12 @@ def param_count_explorer(hidden_sizes: Sequence[int] = (10, 32, 100, 300, 1000),
     Parameters
     ----------
     hidden_sizes : sequence of int, default (10, 32, 100, 300, 1000)
-        The hidden-layer sizes to offer, distinct, 1 to ``MAX_FRAMES`` of them.
+        The hidden-layer sizes to offer, distinct, 1 to ``MAX_FRAMES`` of them
+        (each 1 to 10**9).
     n_inputs : int, default 784
-        Size of one flattened example.
+        Size of one flattened example (1 to 10**9).
     n_outputs : int, default 10
-        Units of the output layer.
+        Units of the output layer (1 to 10**9).
     start : int, optional
         Index of the size shown first; by default the one closest to 100.
 
@@ -107,6 +118,12 @@ def param_count_explorer(hidden_sizes: Sequence[int] = (10, 32, 100, 300, 1000),
         ``control`` is a slider labelled with the sizes; ``counts[i]`` holds the
         per-layer counts of frame ``i``. Each frame is an HTML picture with alt text.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``hidden_sizes`` is not 1 to ``MAX_FRAMES`` distinct sizes, or a size or
+        ``start`` is out of range.
+
     Examples
     --------
     >>> v = param_count_explorer([10, 100])
@@ -115,13 +132,15 @@ def param_count_explorer(hidden_sizes: Sequence[int] = (10, 32, 100, 300, 1000),
     """
     if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
         raise _validate.fail_type("hidden_sizes", hidden_sizes, "a list of positive integers")
-    sizes = [_validate.check_int(f"hidden_sizes[{i}]", h, minimum=1) for i, h in enumerate(hidden_sizes)]
+    # Up to a billion units each: the counts stay exact in the bar chart's 64-bit numbers.
+    sizes = [_validate.check_int(f"hidden_sizes[{i}]", h, minimum=1, maximum=10**9)
+             for i, h in enumerate(hidden_sizes)]
     if not 1 <= len(sizes) <= MAX_FRAMES:
         raise _validate.fail_value("hidden_sizes", hidden_sizes, f"1 to {MAX_FRAMES} sizes")
     if len(set(sizes)) != len(sizes):
         raise _validate.fail_value("hidden_sizes", hidden_sizes, "distinct sizes")
-    n_inputs = _validate.check_int("n_inputs", n_inputs, minimum=1)
-    n_outputs = _validate.check_int("n_outputs", n_outputs, minimum=1)
+    n_inputs = _validate.check_int("n_inputs", n_inputs, minimum=1, maximum=10**9)
+    n_outputs = _validate.check_int("n_outputs", n_outputs, minimum=1, maximum=10**9)
     if start is None:
         start = int(np.argmin([abs(h - 100) for h in sizes]))
     start = _validate.check_int("start", start, minimum=0, maximum=len(sizes) - 1)
@@ -171,6 +190,11 @@ def activation_and_slope(name: str, z: object) -> tuple[np.ndarray, np.ndarray]:
     (ndarray, ndarray)
         The activation's values and its slope (for ReLU, 0 is used at z = 0).
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        For an unknown name, or a ``z`` that is not an array of finite numbers.
+
     Examples
     --------
     >>> a, s = activation_and_slope("sigmoid", [0.0])
@@ -209,6 +233,11 @@ def activation_explorer(names: Sequence[str] = ACTIVATIONS, *, z_max: float = 6.
     -------
     StackViewer
         ``control`` is a ``ToggleButtons`` with the activation names.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        For unknown or repeated names, or ``z_max`` or ``flat_below`` out of range.
 
     Examples
     --------

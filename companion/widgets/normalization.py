@@ -54,6 +54,12 @@ def layer_statistics(model: Any, x: Any, *, training: bool = True) -> list[dict[
         any activation) and ``"normalized"`` (the output of the normalization
         layer that follows, or None).
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``model`` is not a built ``Sequential`` model with a hidden Dense
+        layer, or ``x`` is not a batch of at least 2 examples of its input shape.
+
     Examples
     --------
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
@@ -68,9 +74,12 @@ def layer_statistics(model: Any, x: Any, *, training: bool = True) -> list[dict[
     if not isinstance(model, keras.Sequential):
         raise _validate.fail_type("model", model, "a keras.Sequential model")
     training = _validate.check_bool("training", training)
+    if not model.built:
+        raise _validate.fail_value("model", model, "a built model (start it with keras.Input(shape=...))")
     arr = _validate.check_array("x", x)
     if len(arr) < 2:
         raise _validate.fail_value("x", x, "a batch of at least 2 examples")
+    _validate.check_model_input("x", arr, model)
     dense_idx = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Dense)]
     if len(dense_idx) < 2:
         raise _validate.fail_value("model", model, "a model with at least one hidden Dense layer")
@@ -132,6 +141,12 @@ def plot_layer_statistics(stats: Sequence[Mapping[str, Any]], *, title: str = ""
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``stats`` is not 1 to 6 dicts as :func:`layer_statistics` returns, or
+        ``std_max`` is not a positive number.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -142,7 +157,8 @@ def plot_layer_statistics(stats: Sequence[Mapping[str, Any]], *, title: str = ""
     if not isinstance(title, str):
         raise _validate.fail_type("title", title, "a string")
     if std_max is not None:
-        std_max = _validate.check_float("std_max", std_max, minimum=0.0, inclusive=False)
+        std_max = _validate.check_float("std_max", std_max, minimum=0.0, maximum=_validate.LARGEST,
+                                          inclusive=False)
     fig, (ax_m, ax_s) = plt.subplots(1, 2, figsize=(7.0, 2.8))
     positions, means, stds, colours, ticks, ticklabels = [], [], [], [], [], []
     pos = 0.0
@@ -209,6 +225,12 @@ def normalization_viewer(stats_by_model: Mapping[str, Mapping[str, Sequence[Mapp
         Toggle buttons over the models; each frame is a :class:`StackViewer`
         with toggle buttons over the states (attribute ``viewers``).
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``stats_by_model`` is not such a dict (the same string state labels for
+        every model), or ``std_max`` is not a positive number.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -231,6 +253,8 @@ def normalization_viewer(stats_by_model: Mapping[str, Mapping[str, Sequence[Mapp
             raise _validate.fail_type(where, by_state, "a non-empty dict {state label: stats}")
         if len(by_state) > MAX_FRAMES:
             raise _validate.fail_value(where, f"{len(by_state)} states", f"at most {MAX_FRAMES} states")
+        for st in by_state:
+            _validate.check_str(f"{where} (a state label)", st)
         if states is None:
             states = list(by_state)
         elif list(by_state) != states:
@@ -240,9 +264,10 @@ def normalization_viewer(stats_by_model: Mapping[str, Mapping[str, Sequence[Mapp
         top = max(float(np.asarray(arr).std(axis=0).max())
                   for by_state in checked.values() for stats in by_state.values()
                   for s in stats for arr in (s["pre"], s.get("normalized")) if arr is not None)
-        std_max = 1.1 * max(top, 1.0)
+        std_max = float(np.clip(1.1 * max(top, 1.0), 1.0, _validate.LARGEST / 2))  # an overflowing std: inf
     else:
-        std_max = _validate.check_float("std_max", std_max, minimum=0.0, inclusive=False)
+        std_max = _validate.check_float("std_max", std_max, minimum=0.0, maximum=_validate.LARGEST,
+                                          inclusive=False)
     viewers = []
     for model_label, by_state in checked.items():
         frames, alts = [], []

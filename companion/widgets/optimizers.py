@@ -68,6 +68,12 @@ def bowl_loss(w: Any, curvature: Sequence[float] = (1.0, 10.0)) -> np.ndarray | 
     float or numpy.ndarray
         The loss at each point.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``w`` is not a point or points (w1, w2), or ``curvature`` not two positive
+        numbers.
+
     Examples
     --------
     >>> float(bowl_loss([2.0, 1.0]))
@@ -81,6 +87,11 @@ def bowl_loss(w: Any, curvature: Sequence[float] = (1.0, 10.0)) -> np.ndarray | 
 
 def bowl_gradient(w: Any, curvature: Sequence[float] = (1.0, 10.0)) -> np.ndarray:
     """Gradient of :func:`bowl_loss`: ``(h1 * w1, h2 * w2)``.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        As :func:`bowl_loss`.
 
     Examples
     --------
@@ -118,6 +129,11 @@ def optimizer_path(optimizer: str, learning_rate: float, *, steps: int = 40,
     numpy.ndarray, shape (steps + 1, 2)
         The weights before the first step and after each step. If the path
         diverges (a weight beyond 1e6), the rows after that are NaN.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        For an unknown optimizer, or an argument out of the ranges above.
 
     Examples
     --------
@@ -227,6 +243,12 @@ def plot_optimizer_paths(optimizers: Sequence[str] = ("sgd", "momentum", "nester
         Left: contours of the loss, the start (square), the minimum (star) and
         each path. Right: the loss after each step, on a log scale.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        For unknown or repeated optimizer names, or an argument out of range (see
+        :func:`optimizer_path`).
+
     Examples
     --------
     >>> fig = plot_optimizer_paths(["sgd", "adam"], 0.1, steps=10)
@@ -240,9 +262,10 @@ def plot_optimizer_paths(optimizers: Sequence[str] = ("sgd", "momentum", "nester
         _validate.check_choice("optimizers", name, OPTIMIZERS)
     paths, colors = {}, {}
     for name in names:
+        path = optimizer_path(name, learning_rate, steps=steps, start=start, momentum=momentum,
+                              curvature=curvature)  # checks the arguments before they are printed
         label = _label(name, momentum)
-        paths[label] = optimizer_path(name, learning_rate, steps=steps, start=start, momentum=momentum,
-                                      curvature=curvature)
+        paths[label] = path
         colors[label] = _COLORS[name]
     return _draw(paths, colors, _curvature(curvature), f"learning rate {learning_rate:g}, {steps} steps",
                  (9.0, 3.4))
@@ -277,6 +300,12 @@ def optimizer_explorer(choices: Sequence[tuple[str, float]] | None = None, *,
         ``control`` is the toggle of optimizers; each frame of its ``stack``
         is itself a :class:`StackViewer` with a learning-rate slider.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``choices`` is not a list of (name, momentum) pairs, ``learning_rates`` not
+        such a dict, or an argument out of range (see :func:`optimizer_path`).
+
     Examples
     --------
     >>> w = optimizer_explorer([("sgd", 0.0), ("adam", 0.0)],
@@ -300,9 +329,10 @@ def optimizer_explorer(choices: Sequence[tuple[str, float]] | None = None, *,
         rates.update(learning_rates)
     for key, values in rates.items():
         arr = _validate.check_array(f"learning_rates[{key!r}]", values, ndim=1)
-        if len(arr) > MAX_FRAMES or not np.all(arr > 0):
+        if (len(arr) > MAX_FRAMES or not np.all((arr > 0) & (arr <= 100))
+                or len({f"{v:g}" for v in arr}) != len(arr)):
             raise _validate.fail_value(f"learning_rates[{key!r}]", values,
-                                       f"1 to {MAX_FRAMES} positive learning rates")
+                                       f"1 to {MAX_FRAMES} distinct learning rates, each > 0 and <= 100")
     h = _curvature(curvature)
     viewers, labels = [], []
     for i, pair in enumerate(choices):

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate
-from ._core import MAX_FRAMES, StackViewer, figure_to_png, stack_viewer
+from ._core import MAX_FRAMES, StackViewer, figure_to_png, _hist_range, stack_viewer
 
 __all__ = ["weight_stats", "plot_penalty_run", "penalty_explorer"]
 
@@ -50,6 +51,11 @@ def weight_stats(weights: Any, *, threshold: float = 1e-3) -> dict[str, float]:
         ``exact_zero``: the share that is exactly 0; ``std``: the standard
         deviation; ``mean_abs``: the mean of ``|w|``.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``weights`` is empty or not finite, or ``threshold`` is out of range.
+
     Examples
     --------
     >>> stats = weight_stats([0.0, 0.0005, -0.2, 0.3])
@@ -71,7 +77,7 @@ def _history(name: str, value: Any) -> dict[str, list[float]]:
         raise _validate.fail_type(name, value, 'a history dict with "accuracy" and "val_accuracy" lists')
     for key in ("accuracy", "val_accuracy"):
         if key not in value:
-            raise _validate.fail_value(name, sorted(value),
+            raise _validate.fail_value(name, list(value),
                                        'a history dict with "accuracy" and "val_accuracy" lists')
         arr = _validate.check_array(f"{name}[{key!r}]", value[key], ndim=1)
         if len(arr) == 0:
@@ -113,6 +119,13 @@ def plot_penalty_run(history: Mapping[str, Sequence[float]], weights: Any, *, ti
         weights and the standard deviation in the title. Right: training and
         validation accuracy per epoch.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``history`` lacks equal-length ``accuracy`` and ``val_accuracy``
+        series, ``weights`` is empty or not finite, a range is not a finite
+        (low, high) pair or ``color`` is not a matplotlib colour.
+
     Examples
     --------
     >>> h = {"accuracy": [0.8, 0.9], "val_accuracy": [0.78, 0.85]}
@@ -129,14 +142,15 @@ def plot_penalty_run(history: Mapping[str, Sequence[float]], weights: Any, *, ti
     if weight_range == 0.0:
         raise _validate.fail_value("weight_range", weight_range, "a number > 0")
     if accuracy_range is not None:
-        if (not isinstance(accuracy_range, (tuple, list)) or len(accuracy_range) != 2
-                or not accuracy_range[0] < accuracy_range[1]):
-            raise _validate.fail_value("accuracy_range", accuracy_range, "a pair (low, high) with low < high")
+        accuracy_range = _validate.check_limits("accuracy_range", accuracy_range)
     title = _validate.check_str("title", title, nonempty=False)
+    if not isinstance(color, str) or not matplotlib.colors.is_color_like(color):
+        raise _validate.fail_value("color", color, "a matplotlib colour such as 'tab:blue' or '#1f77b4'")
 
     fig, (ax_w, ax_acc) = plt.subplots(1, 2, figsize=(7.2, 2.7), gridspec_kw={"width_ratios": [1.2, 1]})
-    bins = np.linspace(-weight_range, weight_range, 81)
-    ax_w.hist(np.clip(w, -weight_range, weight_range), bins=bins, color=color, alpha=0.85)
+    low, high = _hist_range(-weight_range, weight_range)
+    bins = np.linspace(low, high, 81)
+    ax_w.hist(np.clip(w, low, high), bins=bins, color=color, alpha=0.85)
     ax_w.set_yscale("log")
     ax_w.set_ylim(0.8, w.size)
     ax_w.set_xlabel("weight value")
@@ -184,6 +198,12 @@ def penalty_explorer(runs: Mapping[str, Mapping[str, Mapping[str, Sequence[float
         :class:`StackViewer` with a λ slider over pictures made by
         :func:`plot_penalty_run`, all drawn on the same axes ranges.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``runs`` and ``weights`` do not have the shape described above, or
+        ``threshold`` or ``start`` is out of range.
+
     Examples
     --------
     >>> h = {"accuracy": [0.8, 0.9], "val_accuracy": [0.78, 0.85]}
@@ -197,10 +217,10 @@ def penalty_explorer(runs: Mapping[str, Mapping[str, Mapping[str, Sequence[float
     if not isinstance(runs, Mapping) or not runs:
         raise _validate.fail_type("runs", runs, "a non-empty dict {kind: {λ label: history}}")
     if not isinstance(weights, Mapping) or set(weights) != set(runs):
-        raise _validate.fail_value("weights", weights if not isinstance(weights, Mapping) else sorted(weights),
-                                   f"a dict with the same kinds as runs: {sorted(runs)}")
+        raise _validate.fail_value("weights", weights if not isinstance(weights, Mapping) else list(weights),
+                                   f"a dict with the same kinds as runs: {list(runs)}")
     if len(runs) > MAX_FRAMES:
-        raise _validate.fail_value("runs", sorted(runs), f"at most {MAX_FRAMES} kinds")
+        raise _validate.fail_value("runs", list(runs), f"at most {MAX_FRAMES} kinds")
     threshold = _validate.check_float("threshold", threshold, minimum=0.0, maximum=1.0)
     if threshold == 0.0:
         raise _validate.fail_value("threshold", threshold, "a number > 0 and <= 1")

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import _validate
-from ._core import MAX_FRAMES, StackViewer, figure_to_png, stack_viewer
+from ._core import MAX_FRAMES, StackViewer, figure_to_png, _hist_range, stack_viewer
 
 __all__ = ["early_stopping_epochs", "patience_viewer", "stopping_explorer", "run_viewer"]
 
@@ -59,6 +59,12 @@ def early_stopping_epochs(val_loss: Sequence[float], patience: int, *,
         ``(epochs_trained, best_epoch)``, both counted from 1 as ``fit``
         prints them. ``epochs_trained == len(val_loss)`` when the callback
         would not have stopped the run.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``val_loss`` is not a list of finite numbers, or ``patience`` or
+        ``min_delta`` is out of range.
 
     Examples
     --------
@@ -137,7 +143,7 @@ def patience_viewer(val_loss: Sequence[float], patiences: Sequence[int], *,
         Index of the patience shown first.
     ymax : float, optional
         Top of the y-axis (default: the largest value drawn); a lower value
-        zooms in on the minimum.
+        zooms in on the minimum. At most 1e300.
 
     Returns
     -------
@@ -145,6 +151,12 @@ def patience_viewer(val_loss: Sequence[float], patiences: Sequence[int], *,
         A slider of patience values over one picture each: the validation
         curve up to the stop, the stopping epoch (red line) and the restored
         epoch (green dot), computed with :func:`early_stopping_epochs`.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If a curve is not a list of finite numbers (of one length), ``patiences`` not
+        1 to ``MAX_FRAMES`` distinct values, or an option is out of range.
 
     Examples
     --------
@@ -172,7 +184,7 @@ def patience_viewer(val_loss: Sequence[float], patiences: Sequence[int], *,
     every = np.concatenate([val] + ([train] if train is not None else []))
     top = float(every.max())
     if ymax is not None:
-        top = _validate.check_float("ymax", ymax)
+        top = _validate.check_float("ymax", ymax, maximum=_validate.LARGEST)
         if top <= every.min():
             raise _validate.fail_value("ymax", ymax, f"a number above the lowest loss ({every.min():.4g})")
     pad = 0.05 * (top - every.min() or 1.0)
@@ -212,6 +224,12 @@ def run_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], weights: Mappi
         other runs' validation curves in grey; right, the histogram of its
         weights with their mean absolute value. All pictures share axes.
 
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``runs`` and ``weights`` do not have the shape described above, or
+        ``metric`` or ``start`` does not fit them.
+
     Examples
     --------
     >>> h = {"bce": [0.6, 0.3], "val_bce": [0.5, 0.4]}
@@ -224,10 +242,10 @@ def run_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], weights: Mappi
     if not isinstance(runs, Mapping):
         raise _validate.fail_type("runs", runs, "a dict {label: history dict}")
     if not 2 <= len(runs) <= MAX_FRAMES:
-        raise _validate.fail_value("runs", sorted(runs), f"2 to {MAX_FRAMES} runs")
+        raise _validate.fail_value("runs", list(runs), f"2 to {MAX_FRAMES} runs")
     metric = _validate.check_str("metric", metric)
     if not isinstance(weights, Mapping) or set(weights) != set(runs):
-        raise _validate.fail_value("weights", sorted(weights) if isinstance(weights, Mapping) else weights,
+        raise _validate.fail_value("weights", list(weights) if isinstance(weights, Mapping) else weights,
                                    f"a dict with the same labels as runs: {list(runs)}")
     start = _validate.check_int("start", start, minimum=0, maximum=len(runs) - 1)
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -235,8 +253,9 @@ def run_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], weights: Mappi
     for label, hist in runs.items():
         label = _validate.check_str("runs", label)
         if not isinstance(hist, Mapping) or metric not in hist or "val_" + metric not in hist:
-            raise _validate.fail_value(f"runs[{label!r}]", sorted(hist) if isinstance(hist, Mapping) else hist,
-                                       f"a history dict with {metric!r} and {'val_' + metric!r}")
+            raise _validate.fail_value(f"runs[{label!r}]", list(hist) if isinstance(hist, Mapping) else hist,
+                                       f"a history dict with {metric!r} and {'val_' + metric!r} "
+                                       "(the series named by `metric`)")
         train = _curve(f"runs[{label!r}][{metric!r}]", hist[metric])
         val = _curve(f"runs[{label!r}][{'val_' + metric!r}]", hist["val_" + metric])
         if len(train) != len(val):
@@ -246,7 +265,8 @@ def run_viewer(runs: Mapping[str, Mapping[str, Sequence[float]]], weights: Mappi
         ws[label] = w
     longest = max(len(v) for _, v in curves.values())
     top = max(max(t.max(), v.max()) for t, v in curves.values())
-    wmax = float(np.quantile(np.abs(np.concatenate(list(ws.values()))), 0.995)) or 1.0
+    top = top if top > 0 else 1.0  # the y-axis starts at 0
+    wmax = _hist_range(0.0, float(np.quantile(np.abs(np.concatenate(list(ws.values()))), 0.995)) or 1.0)[1]
     frames, alts = [], []
     for label, (train, val) in curves.items():
         fig, (ax, ax_w) = plt.subplots(1, 2, figsize=(7.2, 2.7), gridspec_kw={"width_ratios": [1.3, 1]})
@@ -308,6 +328,12 @@ def stopping_explorer(val_loss: Sequence[float], patiences: Sequence[int],
     StackViewer
         ``control`` is the toggle of ``min_delta`` values; each frame of its
         ``stack`` is a :func:`patience_viewer`.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``min_deltas`` is not 1 to ``MAX_FRAMES`` distinct numbers >= 0, or as
+        :func:`patience_viewer`.
 
     Examples
     --------
