@@ -64,7 +64,7 @@ def machine() -> str:
 # --------------------------------------------------------------------------- #
 def bench_nbval(jobs: str) -> float:
     header("fast-mode notebook suite (nbval)")
-    cmd = [PY, "-m", "pytest", "book/", "-q", "-p", "no:randomly", "-n", jobs, "--dist", "loadgroup"]
+    cmd = [PY, "-m", "pytest", "book/", "-q", "-p", "no:randomly", "-n", jobs, "--dist", "loadfile"]
     env = {**os.environ, "COMPANION_FAST": "1"}
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

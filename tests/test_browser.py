@@ -55,7 +55,7 @@ WIDGET_FAILURE_TEXT = re.compile(r"Loading widget|Error displaying widget|widget
 IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.I)
 CHAPTERS = notebook_pages()
 NO_CHAPTER = [pytest.param(None, marks=pytest.mark.skip(reason="no notebook chapter in _toc.yml yet"))]
-SETTLE_TIMEOUT_MS = 60_000
+SETTLE_TIMEOUT_MS = 90_000
 
 
 # --------------------------------------------------------------------------- #
@@ -166,6 +166,9 @@ class Recorder:
 def page(browser: Browser, site: Site):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    # Generous waits: on a loaded 2-core CI machine a widget page can take
+    # longer than Playwright's 30 s default to reach network idle.
+    page.set_default_timeout(2 * SETTLE_TIMEOUT_MS)
     recorder = Recorder(origin=site.base.rstrip("/"))
     page.on("console", recorder.console)
     page.on("pageerror", recorder.page_error)
