@@ -137,23 +137,24 @@ def render_report(results_dir: str | os.PathLike) -> str:
         "| Chapter | figures recorded | compared with a source | full run (s) |",
         "|---|---:|---:|---:|",
     ]
-    total_s = 0.0
+    # One pass over the chapters: title (read from the notebook once), figures, comparisons.
+    rows = []
     for chapter, data in chapters:
         figs = list(data["figures"].values())
-        compared = [f for f in figs if f.get("source") is not None]
+        rows.append((_chapter_title(book_dir, chapter), data, figs,
+                     [f for f in figs if f.get("source") is not None]))
+    total_s = 0.0
+    for title, data, figs, compared in rows:
         dur = data.get("duration_s")
         total_s += dur or 0.0
-        lines.append(f"| {_cell(_chapter_title(book_dir, chapter))} | {len(figs)} | {len(compared)} | "
+        lines.append(f"| {_cell(title)} | {len(figs)} | {len(compared)} | "
                      f"{dur if dur is not None else '–'} |")
-    lines.append(f"| **Whole book** | {sum(len(d['figures']) for _, d in chapters)} | "
-                 f"{sum(1 for _, d in chapters for f in d['figures'].values() if f.get('source') is not None)}"
+    lines.append(f"| **Whole book** | {sum(len(r[2]) for r in rows)} | {sum(len(r[3]) for r in rows)}"
                  f" | **{total_s:.0f}** |")
     lines.append("")
     lines.append("Full-run times were measured on a 2-core CPU with `make execute`; they include")
     lines.append("starting the kernel and importing Keras.")
-    for chapter, data in chapters:
-        title = _chapter_title(book_dir, chapter)
-        compared = [f for f in data["figures"].values() if f.get("source") is not None]
+    for title, data, figs, compared in rows:
         lines += ["", f"## {title}", ""]
         if not compared:
             lines.append("The sources report no figure for this chapter's experiments; its own figures "
@@ -164,7 +165,7 @@ def render_report(results_dir: str | os.PathLike) -> str:
         for f in compared:
             lines.append(f"| {_cell(f['label'])} | {_cell(f.get('source_label', ''))} | {_fmt(f['source'])} | "
                          f"{_fmt(f['value'])} | {_diff(f['value'] - f['source'], f['source'])} | {_cell(f.get('note', ''))} |")
-        others = len(data["figures"]) - len(compared)
+        others = len(figs) - len(compared)
         if others:
             lines.append("")
             lines.append(f"The chapter records {others} more figure{'s' if others != 1 else ''} "
