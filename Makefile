@@ -40,7 +40,7 @@ test: $(STAMP) $(WIDGET_JS)
 	$(PY) -m pytest -n $(JOBS) --dist loadfile
 
 execute: $(STAMP)
-	$(PY) -m companion.execute $(NB)
+	$(PY) -m companion.execute --jobs $(JOBS) $(NB)
 
 bench: $(STAMP) $(WIDGET_JS)
 	@bash scripts/system-deps.sh data

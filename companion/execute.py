@@ -4,6 +4,13 @@ Usage::
 
     python -m companion.execute                 # every chapter in _toc.yml
     python -m companion.execute book/ch01_*.ipynb
+    python -m companion.execute --jobs 2        # two chapters at a time
+
+One training run keeps about one core busy (most of its time is spent
+dispatching small steps, not in arithmetic), so on a 2-core machine two
+chapters run side by side in about the time of one. ``--jobs`` defaults to
+the number of cores (at most 4); chapters start longest first, by the
+duration in their last stamp.
 
 For each notebook: run every cell in a fresh kernel (progress is printed),
 store the widget state so widgets render in the HTML book, drop widget models
@@ -186,7 +193,8 @@ def toc_notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: int = 1800,
-                     results_dir: str | os.PathLike | None = None, quiet: bool = False) -> dict:
+                     results_dir: str | os.PathLike | None = None, quiet: bool = False,
+                     update_report: bool = True) -> dict:
     """Run a notebook top to bottom in a fresh kernel, store outputs, stamp it.
 
     Parameters
@@ -202,6 +210,10 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         Where the chapter's figures go; default ``book/results`` next to the book.
     quiet : bool, default False
         Do not print progress.
+    update_report : bool, default True
+        Rewrite the reproduction report (``appendix/reproduction.md`` next to
+        the results folder) afterwards. The parallel runner passes False and
+        writes it once, when every chapter is done.
 
     Returns
     -------
@@ -224,6 +236,8 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
     path = Path(path)
     fast = _validate.check_bool("fast", fast)
     timeout = _validate.check_int("timeout", timeout, minimum=10)
+    quiet = _validate.check_bool("quiet", quiet)
+    update_report = _validate.check_bool("update_report", update_report)
     results_dir = Path(results_dir) if results_dir else path.parent / "results"
     env_before = {k: os.environ.get(k) for k in ("COMPANION_FAST", "COMPANION_RESULTS_DIR")}
     os.environ["COMPANION_FAST"] = "1" if fast else "0"
@@ -273,16 +287,37 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         data = json.loads(chapter_results.read_text())
         data["code_sha256"] = stamp["code_sha256"]
         data["duration_s"] = stamp["duration_s"]
-        chapter_results.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        tmp = chapter_results.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, chapter_results)  # atomic: a parallel run may be reading it
+    if update_report:
+        _update_report(results_dir)
+    if not quiet:
+        print(f"  [{path.stem}] done in {stamp['duration_s']} s; dropped {dropped} unused widget models",
+              flush=True)
+    return stamp
+
+
+def _update_report(results_dir: Path) -> None:
+    """Rewrite the book's reproduction report when ``results_dir`` is the book's."""
     from .report import write_report
 
     report = results_dir.parent / "appendix" / "reproduction.md"
     if report.parent.is_dir():  # the book's own results: keep its report in step
         write_report(results_dir, report)
-    if not quiet:
-        print(f"  [{path.stem}] done in {stamp['duration_s']} s; dropped {dropped} unused widget models",
-              flush=True)
-    return stamp
+
+
+def _last_duration(path: Path) -> float:
+    try:
+        return float(stamp_of(path).get("duration_s") or 0.0)
+    except Exception:  # noqa: BLE001 - an unreadable notebook fails later, with a message
+        return 0.0
+
+
+def _run_one(path: str, fast: bool) -> tuple[str, float]:
+    """Worker of the parallel runner (a separate process): run one chapter."""
+    stamp = execute_notebook(path, fast=fast, update_report=False)
+    return path, stamp["duration_s"]
 
 
 def _kernel_peak_kb(client: Any) -> int:
@@ -302,17 +337,65 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: all in _toc.yml)")
     parser.add_argument("--fast", action="store_true", help="small data; for trying things out only")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="chapters run at the same time (default: the number of cores, at most 4)")
     args = parser.parse_args(argv)
     paths = [Path(p) for p in args.notebooks] or toc_notebooks()
     if not paths:
         print("No notebooks to run.", file=sys.stderr)
         return 2
-    total = time.perf_counter()
     for p in paths:
-        print(f"Running {p} ({'fast' if args.fast else 'full'} data) ...", flush=True)
-        execute_notebook(p, fast=args.fast)
-    print(f"All done in {time.perf_counter() - total:.1f} s.")
+        _read(p, "notebook")  # fail on a wrong path before any kernel starts
+    jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 4)
+    if jobs < 1:
+        parser.error(f"--jobs must be 1 or more, got {jobs}")
+    jobs = min(jobs, len(paths))
+    mode = "fast" if args.fast else "full"
+    total = time.perf_counter()
+    if jobs == 1:
+        for p in paths:
+            print(f"Running {p} ({mode} data) ...", flush=True)
+            execute_notebook(p, fast=args.fast)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        order = sorted(paths, key=_last_duration, reverse=True)  # longest first: best packing
+        print(f"Running {len(paths)} notebooks ({mode} data), {jobs} at a time, longest first ...",
+              flush=True)
+        failed = []
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(_run_one, str(p), args.fast): p for p in order}
+            for future in cf.as_completed(futures):
+                try:
+                    future.result()
+                except Exception as error:  # noqa: BLE001 - report every failure, then fail
+                    failed.append(futures[future])
+                    print(f"FAILED: {futures[future]}: {type(error).__name__}: {error}", file=sys.stderr,
+                          flush=True)
+        for folder in sorted({p.parent for p in order}):
+            _update_report(folder / "results")
+        if failed:
+            print(f"{len(failed)} notebook(s) failed and were left as they were: "
+                  + ", ".join(str(p) for p in failed), file=sys.stderr)
+            return 1
+    wall = time.perf_counter() - total
+    print(f"All done in {wall:.1f} s (wall clock, {jobs} at a time).")
+    if not args.notebooks and not args.fast:  # the whole book: keep the figure for `make bench`
+        _record_full_run(paths, wall, jobs)
     return 0
+
+
+def _record_full_run(paths: list[Path], wall: float, jobs: int) -> None:
+    """Write ``full_run.json`` next to the notebooks: the whole book's wall time."""
+    record = {
+        "wall_s": round(wall, 1),
+        "jobs": jobs,
+        "cpu_count": os.cpu_count(),
+        "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "chapters": {p.stem: stamp_of(p).get("duration_s") for p in paths},
+    }
+    (paths[0].parent / "full_run.json").write_text(json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":
