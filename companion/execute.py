@@ -10,7 +10,9 @@ One training run keeps about one core busy (most of its time is spent
 dispatching small steps, not in arithmetic), so on a 2-core machine two
 chapters run side by side in about the time of one. ``--jobs`` defaults to
 the number of cores (at most 4); chapters start longest first, by the
-duration in their last stamp.
+duration in their last stamp. A chapter's figures are the same whether it
+runs alone or beside another (checked: a parallel re-run of the whole book
+reproduced every recorded figure).
 
 For each notebook: run every cell in a fresh kernel (progress is printed),
 store the widget state so widgets render in the HTML book, drop widget models
@@ -194,7 +196,7 @@ def toc_notebooks(root: Path = ROOT) -> list[Path]:
 
 def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: int = 1800,
                      results_dir: str | os.PathLike | None = None, quiet: bool = False,
-                     update_report: bool = True) -> dict:
+                     update_report: bool = True, threads: int | None = None) -> dict:
     """Run a notebook top to bottom in a fresh kernel, store outputs, stamp it.
 
     Parameters
@@ -214,6 +216,14 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         Rewrite the reproduction report (``appendix/reproduction.md`` next to
         the results folder) afterwards. The parallel runner passes False and
         writes it once, when every chapter is done.
+    threads : int or None, default None
+        TensorFlow threads of the kernel (``TF_NUM_INTRAOP_THREADS`` and
+        ``TF_NUM_INTEROP_THREADS``). None leaves the environment as it is:
+        TensorFlow then uses one thread per core, which is how the book's
+        figures were made. The number of threads changes the order of some
+        sums, so a setting other than the one in the stamp gives slightly
+        different figures (measured: chapter 5's best epoch at rate 0.0005
+        moved from 9 to 15 with one thread). The stamp records the setting.
 
     Returns
     -------
@@ -238,8 +248,14 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
     timeout = _validate.check_int("timeout", timeout, minimum=10)
     quiet = _validate.check_bool("quiet", quiet)
     update_report = _validate.check_bool("update_report", update_report)
+    if threads is not None:
+        threads = _validate.check_int("threads", threads, minimum=1, maximum=256)
     results_dir = Path(results_dir) if results_dir else path.parent / "results"
-    env_before = {k: os.environ.get(k) for k in ("COMPANION_FAST", "COMPANION_RESULTS_DIR")}
+    thread_vars = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+    env_before = {k: os.environ.get(k) for k in ("COMPANION_FAST", "COMPANION_RESULTS_DIR", *thread_vars)}
+    if threads is not None:  # the kernel inherits this process's environment
+        for k in thread_vars:
+            os.environ[k] = str(threads)
     os.environ["COMPANION_FAST"] = "1" if fast else "0"
     os.environ["COMPANION_RESULTS_DIR"] = str(results_dir.resolve())
     n_code = sum(c.cell_type == "code" for c in nb.cells)
@@ -277,6 +293,7 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         "executed": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": round(time.perf_counter() - started, 1),
         "kernel_peak_mb": round(state["peak_kb"] / 1024) if state["peak_kb"] else None,
+        "tf_threads": threads,
         "slowest_cells": sorted(state["cells"], key=lambda c: -c[1])[:5],
         "versions": versions(),
     }
@@ -303,7 +320,7 @@ def _update_report(results_dir: Path) -> None:
     from .report import write_report
 
     report = results_dir.parent / "appendix" / "reproduction.md"
-    if report.parent.is_dir():  # the book's own results: keep its report in step
+    if report.parent.is_dir() and any(results_dir.glob("*.json")):  # the book's: keep its report in step
         write_report(results_dir, report)
 
 
@@ -314,9 +331,9 @@ def _last_duration(path: Path) -> float:
         return 0.0
 
 
-def _run_one(path: str, fast: bool) -> tuple[str, float]:
+def _run_one(path: str, fast: bool, threads: int | None) -> tuple[str, float]:
     """Worker of the parallel runner (a separate process): run one chapter."""
-    stamp = execute_notebook(path, fast=fast, update_report=False)
+    stamp = execute_notebook(path, fast=fast, update_report=False, threads=threads)
     return path, stamp["duration_s"]
 
 
@@ -339,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="small data; for trying things out only")
     parser.add_argument("--jobs", type=int, default=None,
                         help="chapters run at the same time (default: the number of cores, at most 4)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="TensorFlow threads per kernel (default 0: TensorFlow's own choice, one per "
+                             "core, as the book's figures were made; another value changes the figures)")
     args = parser.parse_args(argv)
     paths = [Path(p) for p in args.notebooks] or toc_notebooks()
     if not paths:
@@ -350,12 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     if jobs < 1:
         parser.error(f"--jobs must be 1 or more, got {jobs}")
     jobs = min(jobs, len(paths))
+    if args.threads < 0:
+        parser.error(f"--threads must be 0 (TensorFlow's default) or more, got {args.threads}")
+    threads = args.threads or None
     mode = "fast" if args.fast else "full"
     total = time.perf_counter()
     if jobs == 1:
         for p in paths:
             print(f"Running {p} ({mode} data) ...", flush=True)
-            execute_notebook(p, fast=args.fast)
+            execute_notebook(p, fast=args.fast, threads=threads)
     else:
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -365,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         failed = []
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_run_one, str(p), args.fast): p for p in order}
+            futures = {pool.submit(_run_one, str(p), args.fast, threads): p for p in order}
             for future in cf.as_completed(futures):
                 try:
                     future.result()
@@ -382,15 +405,16 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - total
     print(f"All done in {wall:.1f} s (wall clock, {jobs} at a time).")
     if not args.notebooks and not args.fast:  # the whole book: keep the figure for `make bench`
-        _record_full_run(paths, wall, jobs)
+        _record_full_run(paths, wall, jobs, threads)
     return 0
 
 
-def _record_full_run(paths: list[Path], wall: float, jobs: int) -> None:
+def _record_full_run(paths: list[Path], wall: float, jobs: int, threads: int | None) -> None:
     """Write ``full_run.json`` next to the notebooks: the whole book's wall time."""
     record = {
         "wall_s": round(wall, 1),
         "jobs": jobs,
+        "tf_threads": threads,
         "cpu_count": os.cpu_count(),
         "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "chapters": {p.stem: stamp_of(p).get("duration_s") for p in paths},

@@ -149,11 +149,13 @@ def render_report(results_dir: str | os.PathLike) -> str:
         total_s += dur or 0.0
         lines.append(f"| {_cell(title)} | {len(figs)} | {len(compared)} | "
                      f"{dur if dur is not None else '–'} |")
-    lines.append(f"| **Whole book** | {sum(len(r[2]) for r in rows)} | {sum(len(r[3]) for r in rows)}"
+    lines.append(f"| **Whole book** (sum) | {sum(len(r[2]) for r in rows)} | {sum(len(r[3]) for r in rows)}"
                  f" | **{total_s:.0f}** |")
     lines.append("")
     lines.append("Full-run times were measured on a 2-core CPU with `make execute`; they include")
-    lines.append("starting the kernel and importing Keras.")
+    lines.append("starting the kernel and importing Keras. `make execute` runs chapters side by side,")
+    lines.append("one per core, so the whole book takes less wall-clock time than the sum above;")
+    lines.append("`make bench` prints that time.")
     for title, data, figs, compared in rows:
         lines += ["", f"## {title}", ""]
         if not compared:

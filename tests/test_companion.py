@@ -334,6 +334,66 @@ def test_execute_notebook_runs_stamps_and_records(tmp_path):
     assert os.environ["COMPANION_FAST"] == "1"  # restored for the rest of the session
 
 
+def _tiny_book(tmp_path, sources):
+    """A book folder with notebooks, a results folder and an appendix, like the real one."""
+    book = tmp_path / "book"
+    (book / "appendix").mkdir(parents=True)
+    paths = []
+    for stem, code in sources.items():
+        nb = _nb(code)
+        nb.cells[0].source = f"# Chapter {stem}"
+        paths.append(book / f"{stem}.ipynb")
+        nbformat.write(nb, paths[-1])
+    return book, paths
+
+
+def test_parallel_runner_stamps_every_chapter_and_writes_the_report_once(tmp_path, capsys):
+    record = "from companion.results import Results\nResults('{c}').record('x', {v}, label='x')"
+    book, paths = _tiny_book(tmp_path, {"ch97_a": record.format(c="ch97", v=0.25),
+                                        "ch98_b": record.format(c="ch98", v=0.75)})
+    assert execute.main(["--jobs", "2", *map(str, paths)]) == 0
+    for path in paths:
+        stamp = execute.stamp_of(path)
+        assert stamp["fast"] is False and stamp["code_sha256"] == execute.code_hash(path)
+        assert stamp["tf_threads"] is None  # TensorFlow's default, as the book's figures were made
+    assert json.loads((book / "results" / "ch98.json").read_text())["figures"]["x"]["value"] == 0.75
+    report = (book / "appendix" / "reproduction.md").read_text()
+    assert "Chapter ch97_a" in report and "Chapter ch98_b" in report
+    assert "2 at a time" in capsys.readouterr().out
+    assert os.environ["COMPANION_FAST"] == "1"
+
+
+def test_parallel_runner_reports_a_failing_chapter_and_keeps_it_unchanged(tmp_path, capsys):
+    book, paths = _tiny_book(tmp_path, {"ch97_ok": "x = 1", "ch98_bad": "raise ValueError('boom')"})
+    before = paths[1].read_text()
+    assert execute.main(["--jobs", "2", *map(str, paths)]) == 1
+    assert execute.stamp_of(paths[0])["code_sha256"] == execute.code_hash(paths[0])
+    assert paths[1].read_text() == before
+    err = capsys.readouterr().err
+    assert "ch98_bad" in err and "failed" in err
+
+
+def test_runner_sets_tensorflow_threads_for_the_kernel_and_restores_the_environment(tmp_path):
+    code = "import os\nprint(os.environ.get('TF_NUM_INTRAOP_THREADS'), os.environ.get('TF_NUM_INTEROP_THREADS'))"
+    _, (path,) = _tiny_book(tmp_path, {"ch99_threads": code})
+    before = os.environ.get("TF_NUM_INTRAOP_THREADS")
+    stamp = execute.execute_notebook(path, fast=True, results_dir=tmp_path / "res", quiet=True, threads=1)
+    assert stamp["tf_threads"] == 1
+    assert nbformat.read(path, as_version=4).cells[1].outputs[0]["text"].split() == ["1", "1"]
+    assert os.environ.get("TF_NUM_INTRAOP_THREADS") == before
+    with pytest.raises(CompanionValueError, match="threads"):
+        execute.execute_notebook(path, threads=0)
+
+
+def test_runner_refuses_bad_arguments_before_starting_a_kernel(tmp_path, capsys):
+    _, (path,) = _tiny_book(tmp_path, {"ch99_x": "x = 1"})
+    with pytest.raises(SystemExit):
+        execute.main(["--jobs", "0", str(path)])
+    with pytest.raises(CompanionValueError, match="notebook"):
+        execute.main([str(tmp_path / "missing.ipynb")])
+    assert execute.stamp_of(path) == {}
+
+
 # ---- setup and validation ----------------------------------------------------------------
 
 def test_setup_notebook_seeds_and_reports(capsys):
