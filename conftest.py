@@ -17,3 +17,10 @@ def pytest_configure(config):
     os.environ["COMPANION_FAST"] = "1"
     os.environ["COMPANION_RESULTS_DIR"] = tempfile.mkdtemp(prefix="companion-results-")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # One TensorFlow thread per process (this one, and every kernel it starts):
+    # the suite runs one worker per core, and workers that each start a thread
+    # per core fight over the cores (half the CPU time went to the system when
+    # two kernels did so). Fast-mode figures are not recorded, so the thread
+    # count changes nothing the book shows.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
