@@ -223,7 +223,8 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         figures were made. The number of threads changes the order of some
         sums, so a setting other than the one in the stamp gives slightly
         different figures (measured: chapter 5's best epoch at rate 0.0005
-        moved from 9 to 15 with one thread). The stamp records the setting.
+        moved from 9 to 15 with one thread). The stamp records the number of
+        intra-op threads the kernel got (None: TensorFlow's default).
 
     Returns
     -------
@@ -256,6 +257,8 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
     if threads is not None:  # the kernel inherits this process's environment
         for k in thread_vars:
             os.environ[k] = str(threads)
+    intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    kernel_threads = int(intra) if intra.isdigit() else None  # what the kernel gets (None: TF's default)
     os.environ["COMPANION_FAST"] = "1" if fast else "0"
     os.environ["COMPANION_RESULTS_DIR"] = str(results_dir.resolve())
     n_code = sum(c.cell_type == "code" for c in nb.cells)
@@ -293,7 +296,7 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
         "executed": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": round(time.perf_counter() - started, 1),
         "kernel_peak_mb": round(state["peak_kb"] / 1024) if state["peak_kb"] else None,
-        "tf_threads": threads,
+        "tf_threads": kernel_threads,
         "slowest_cells": sorted(state["cells"], key=lambda c: -c[1])[:5],
         "versions": versions(),
     }
