@@ -257,8 +257,7 @@ def execute_notebook(path: str | os.PathLike, *, fast: bool = False, timeout: in
     if threads is not None:  # the kernel inherits this process's environment
         for k in thread_vars:
             os.environ[k] = str(threads)
-    intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
-    kernel_threads = int(intra) if intra.isdigit() else None  # what the kernel gets (None: TF's default)
+    kernel_threads = _env_threads()
     os.environ["COMPANION_FAST"] = "1" if fast else "0"
     os.environ["COMPANION_RESULTS_DIR"] = str(results_dir.resolve())
     n_code = sum(c.cell_type == "code" for c in nb.cells)
@@ -327,17 +326,10 @@ def _update_report(results_dir: Path) -> None:
         write_report(results_dir, report)
 
 
-def _last_duration(path: Path) -> float:
-    try:
-        return float(stamp_of(path).get("duration_s") or 0.0)
-    except Exception:  # noqa: BLE001 - an unreadable notebook fails later, with a message
-        return 0.0
-
-
-def _run_one(path: str, fast: bool, threads: int | None) -> tuple[str, float]:
-    """Worker of the parallel runner (a separate process): run one chapter."""
-    stamp = execute_notebook(path, fast=fast, update_report=False, threads=threads)
-    return path, stamp["duration_s"]
+def _env_threads() -> int | None:
+    """The intra-op threads a kernel started now gets (None: TensorFlow's default)."""
+    intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    return int(intra) if intra.isdigit() else None
 
 
 def _kernel_peak_kb(client: Any) -> int:
@@ -367,8 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("No notebooks to run.", file=sys.stderr)
         return 2
-    for p in paths:
-        _read(p, "notebook")  # fail on a wrong path before any kernel starts
+    # Read every notebook once: a wrong path fails before any kernel starts,
+    # and the last stamp's duration orders the parallel run.
+    last_s = {p: stamp_of(_read(p, "notebook")).get("duration_s") or 0.0 for p in paths}
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 4)
     if jobs < 1:
         parser.error(f"--jobs must be 1 or more, got {jobs}")
@@ -386,12 +379,13 @@ def main(argv: list[str] | None = None) -> int:
         import concurrent.futures as cf
         import multiprocessing as mp
 
-        order = sorted(paths, key=_last_duration, reverse=True)  # longest first: best packing
+        order = sorted(paths, key=last_s.get, reverse=True)  # longest first: best packing
         print(f"Running {len(paths)} notebooks ({mode} data), {jobs} at a time, longest first ...",
               flush=True)
         failed = []
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_run_one, str(p), args.fast, threads): p for p in order}
+            futures = {pool.submit(execute_notebook, str(p), fast=args.fast, update_report=False,
+                                   threads=threads): p for p in order}
             for future in cf.as_completed(futures):
                 try:
                     future.result()
@@ -408,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - total
     print(f"All done in {wall:.1f} s (wall clock, {jobs} at a time).")
     if not args.notebooks and not args.fast:  # the whole book: keep the figure for `make bench`
-        _record_full_run(paths, wall, jobs, threads)
+        _record_full_run(paths, wall, jobs, threads or _env_threads())
     return 0
 
 
@@ -417,7 +411,7 @@ def _record_full_run(paths: list[Path], wall: float, jobs: int, threads: int | N
     record = {
         "wall_s": round(wall, 1),
         "jobs": jobs,
-        "tf_threads": threads,
+        "tf_threads": threads,  # what the kernels got, as in each chapter's stamp
         "cpu_count": os.cpu_count(),
         "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "chapters": {p.stem: stamp_of(p).get("duration_s") for p in paths},
