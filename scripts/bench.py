@@ -188,8 +188,8 @@ def bench_full(rerun: bool, jobs: str) -> None:
             if proc.returncode != 0:
                 print(proc.stdout[-3000:], proc.stderr[-3000:])
                 raise SystemExit("the full run failed")
-            rows = [(nb.stem, stamp_of(book / nb.name).get("duration_s"),
-                     stamp_of(book / nb.name).get("kernel_peak_mb")) for nb in notebooks]
+            stamps = {nb.stem: stamp_of(book / nb.name) for nb in notebooks}
+            rows = [(stem, st.get("duration_s"), st.get("kernel_peak_mb")) for stem, st in stamps.items()]
         for stem, dur, peak in rows:
             print(f"  {stem:<42} {dur:7.1f} s  peak {peak} MB", flush=True)
         print(f"whole book: {total:.0f} s wall clock, {jobs} chapters at a time "
