@@ -206,8 +206,10 @@ def bench_full(rerun: bool, jobs: str) -> None:
         summed = sum(r[1] or 0 for r in rows)
         if record.is_file():
             run = json.loads(record.read_text())
+            threads = run.get("tf_threads") or "TensorFlow's default number of"
             print(f"whole book: {run['wall_s']:.0f} s wall clock, {run['jobs']} chapters at a time on "
-                  f"{run['cpu_count']} cores (make execute, finished {run['finished']}; sum of chapter "
+                  f"{run['cpu_count']} cores, {threads} thread(s) per kernel "
+                  f"(make execute, finished {run['finished']}; sum of chapter "
                   f"times {summed:.0f} s)   {verdict(run['wall_s'], TARGETS['full'])}")
         else:
             print(f"whole book: {summed:.0f} s (sum of chapter times; no book/full_run.json yet)   "
