@@ -3,7 +3,9 @@
 Restart and run all, twice: every chapter gives the same outputs again.
 
 Each notebook is executed twice in fast mode, each time in a fresh kernel, as
-a learner who clicks "Restart and run all" twice would. The two runs must
+a learner who clicks "Restart and run all" twice would. When nbval has already
+run the chapter in this test session, its outputs are the first run (conftest.py
+keeps them), so only one more run is needed. The two runs must
 print the same text, show the same tables and draw the same pictures (times,
 temporary folder names and object addresses aside), and leave the working
 tree exactly as it was: whatever a chapter writes goes to temporary folders.
@@ -12,8 +14,11 @@ tree exactly as it was: whatever a chapter writes goes to temporary folders.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
@@ -79,6 +84,34 @@ def run_once(path: Path):
     return nb
 
 
+def nbval_run(path: Path, wait: float = 900.0):
+    """The notebook with the outputs of nbval's run in this session, or None if there is none.
+
+    conftest.py writes them only when every cell ran and passed; a record of
+    another notebook or with another number of code cells is not used. While
+    another worker is still running the chapter under nbval, wait for it (at
+    most ``wait`` seconds): that is cheaper than a run of our own.
+    """
+    folder = os.environ.get("COMPANION_NBVAL_OUTPUTS")
+    if not folder:
+        return None
+    record, running = Path(folder) / f"{path.stem}.json", Path(folder) / f"{path.stem}.running"
+    waited = 0.0
+    while running.exists() and not record.is_file() and waited < wait:  # nbval is running it on another worker
+        time.sleep(1.0)
+        waited += 1.0
+    if not record.is_file():
+        return None
+    data = json.loads(record.read_text())
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    if Path(data.get("notebook", "")).resolve() != path.resolve() or len(data["cells"]) != len(code):
+        return None
+    for cell, outputs in zip(code, data["cells"]):
+        cell.outputs = [nbformat.from_dict(out) for out in outputs]
+    return nb
+
+
 def git_status() -> str | None:
     try:
         return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
@@ -87,15 +120,24 @@ def git_status() -> str | None:
         return None
 
 
-def check_runs_twice(path: Path) -> None:
-    """Run ``path`` twice in fresh kernels; fail on any difference or file left behind."""
+def check_runs_twice(path: Path) -> str:
+    """Run ``path`` twice in fresh kernels; fail on any difference or file left behind.
+
+    The first run is nbval's when this session has one (see :func:`nbval_run`).
+    Returns which: ``"nbval"`` or ``"own"``.
+    """
     before = git_status()
-    first = outputs_of(run_once(path))
+    kept = nbval_run(path)
+    first = outputs_of(kept if kept is not None else run_once(path))
     second = outputs_of(run_once(path))
     assert len(first) == len(second)
     differing = [(i, a, b) for i, (a, b) in enumerate(zip(first, second)) if a != b]
     report = "\n".join(f"code cell {i}:\n  first:  {a!r:.300}\n  second: {b!r:.300}" for i, a, b in differing[:5])
     assert not differing, f"{path.name}: {len(differing)} code cell(s) gave other outputs the second time:\n{report}"
     after = git_status()
+    if kept is not None:  # nbval's run came before `before`: compare with the session's start
+        started = Path(os.environ["COMPANION_NBVAL_OUTPUTS"]) / "git_status.txt"
+        before = started.read_text() if started.is_file() else before
     if before is not None:
         assert after == before, f"{path.name} changed the working tree:\n{after}"
+    return "own" if kept is None else "nbval"

@@ -15,7 +15,8 @@ from repeatable import NOTEBOOKS, check_runs_twice, sanitize
 
 @pytest.mark.parametrize("path", NOTEBOOKS[0::2], ids=lambda p: p.stem)
 def test_notebook_runs_twice_with_the_same_outputs(path: Path) -> None:
-    check_runs_twice(path)
+    first = check_runs_twice(path)
+    print(f"{path.name}: first run by {first}")  # nbval (its run in this session) or own
 
 
 def test_sanitizing_keeps_numbers_that_matter() -> None:
