@@ -12,9 +12,10 @@ nbval's run of a chapter is also the first of the two runs that
 ``tests/test_repeatable_*.py`` compare ("Restart and run all, twice"): the
 outputs of every cell are kept in a folder shared by the workers, and the
 repeatability test runs the chapter once more instead of twice. Notebooks are
-collected first (``testpaths`` in pyproject.toml) so that their nbval runs are
-usually done by then; when one is not (or failed, or nbval was not part of the
-run), the test runs the chapter twice itself.
+scheduled first (``pytest_collection_modifyitems`` below) so that their nbval
+runs are done or under way by then (the test waits for one under way); when
+one failed, or nbval was not part of the run, the test runs the chapter twice
+itself.
 """
 
 import json
@@ -108,3 +109,20 @@ def pytest_runtest_teardown(item, nextitem):
 
 def _marker(item, suffix: str) -> Path:
     return Path(os.environ[NBVAL_OUTPUTS]) / f"{Path(str(item.fspath)).stem}{suffix}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest first: the notebooks, then the repeatability tests, then everything else.
+
+    Workers take files in this order (``--dist loadfile``). The notebooks and
+    the repeatability tests are the longest files; started first, they leave the
+    many short test files to even out the workers at the end. The repeatability
+    tests also find most of nbval's runs done by then.
+    """
+    def rank(item):
+        path = str(item.fspath)
+        if path.endswith(".ipynb"):
+            return 0
+        return 1 if Path(path).name.startswith("test_repeatable_") else 2
+
+    items[:] = sorted(items, key=rank)  # sorted() is stable: the order within each group stays
