@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WIDGET_JS := node_modules/.installed
 # Test workers (pytest-xdist, --dist loadfile: one test file or notebook per worker at a time): the cores, at most 4.
+# --no-loadscope-reorder keeps the order of conftest.py (longest files first) instead of xdist's (most tests first).
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -37,7 +38,7 @@ book: $(STAMP) $(WIDGET_JS)
 
 test: $(STAMP) $(WIDGET_JS)
 	@bash scripts/system-deps.sh data chromium
-	$(PY) -m pytest -n $(JOBS) --dist loadfile
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 execute: $(STAMP)
 	$(PY) -m companion.execute --jobs $(JOBS) $(NB)
