@@ -50,23 +50,23 @@ def pytest_configure(config):
     # One folder for nbval's outputs, shared by all workers of this test run.
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # an xdist worker: the run's id comes from the controller
-        run_id = workerinput["testrunuid"]
+        folder = _shared_folder(workerinput["testrunuid"])
+        folder.mkdir(exist_ok=True)
     else:  # the controller, or a run without workers
         run_id = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
         if hasattr(config.option, "testrunuid"):
             config.option.testrunuid = run_id  # xdist hands this id to its workers
-        config._companion_nbval_folder = _shared_folder(run_id)
-        _shared_folder(run_id).mkdir(exist_ok=True)
+        folder = config._companion_nbval_folder = _shared_folder(run_id)
+        folder.mkdir(exist_ok=True)
         # The working tree as the session found it: a chapter run by nbval must
         # leave it so, which the repeatability test checks after its own run.
         try:
             status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
                                     cwd=Path(__file__).parent, capture_output=True, text=True, check=True).stdout
-            (_shared_folder(run_id) / "git_status.txt").write_text(status)
+            (folder / "git_status.txt").write_text(status)
         except (OSError, subprocess.CalledProcessError):
             pass
-    _shared_folder(run_id).mkdir(exist_ok=True)
-    os.environ[NBVAL_OUTPUTS] = str(_shared_folder(run_id))
+    os.environ[NBVAL_OUTPUTS] = str(folder)
 
 
 def pytest_unconfigure(config):

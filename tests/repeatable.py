@@ -139,12 +139,11 @@ def check_runs_twice(path: Path) -> str:
     before = git_status()
     kept = nbval_run(path)
     second = outputs_of(run_once(path))
+    first = outputs_of(kept) if kept is not None else None
     used = "nbval"
-    if kept is None or _differences(outputs_of(kept), second):
+    if first is None or _differences(first, second):
         used = "own"
         first = outputs_of(run_once(path))
-    else:
-        first = outputs_of(kept)
     differing = _differences(first, second)
     report = "\n".join(f"code cell {i}:\n  first:  {a!r:.300}\n  second: {b!r:.300}" for i, a, b in differing[:5])
     assert not differing, f"{path.name}: {len(differing)} code cell(s) gave other outputs the second time:\n{report}"
