@@ -11,7 +11,16 @@ from typing import Any
 from . import _validate
 from .settings import settings
 
-__all__ = ["setup_notebook", "versions"]
+__all__ = ["setup_notebook", "skip_optimizing_small_graphs", "versions"]
+
+# Graphs with fewer nodes than this skip Grappler, TensorFlow's graph optimizer.
+# The graphs that small are the helper functions of the input pipeline that Keras
+# builds from NumPy arrays; it rebuilds them twice per epoch for training and
+# twice per validation pass, and optimizing them was about half of the fixed cost
+# of an epoch (21 ms of 135 ms each time on 2 CPU cores). A model's own training
+# and prediction graphs have hundreds of nodes and are optimized exactly as before:
+# re-running every chapter with this setting gave bit-identical figures.
+MIN_OPTIMIZED_GRAPH_NODES = 32
 
 
 @contextlib.contextmanager
@@ -65,12 +74,38 @@ def versions() -> dict[str, str]:
     }
 
 
+def skip_optimizing_small_graphs(min_nodes: int = MIN_OPTIMIZED_GRAPH_NODES) -> None:
+    """Tell TensorFlow not to optimize graphs with fewer than ``min_nodes`` nodes.
+
+    Speeds up every epoch of ``model.fit`` on NumPy arrays without changing a
+    result: the graphs skipped are the small input-pipeline functions that Keras
+    rebuilds each epoch, not the model's training graph (see
+    ``MIN_OPTIMIZED_GRAPH_NODES``). Called by :func:`setup_notebook`.
+
+    Parameters
+    ----------
+    min_nodes : int, default MIN_OPTIMIZED_GRAPH_NODES (32)
+        Graphs with fewer nodes skip Grappler. 0 restores TensorFlow's default (4).
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``min_nodes`` is not an integer from 0 to 10,000.
+    """
+    min_nodes = _validate.check_int("min_nodes", min_nodes, minimum=0, maximum=10_000)
+    with _quiet_stderr():
+        import tensorflow as tf
+
+    tf.config.optimizer.set_experimental_options({"min_graph_nodes": min_nodes})
+
+
 def setup_notebook(seed: int = 42, *, show: bool = True) -> dict[str, Any]:
     """Prepare a chapter notebook: quiet TensorFlow, seed everything, report versions.
 
     Imports TensorFlow and Keras with their start-up log lines silenced,
     calls :func:`keras.utils.set_random_seed` (Python, NumPy and the backend),
-    and prints one reproducibility line.
+    skips graph optimization for tiny graphs (:func:`skip_optimizing_small_graphs`,
+    faster epochs, same results) and prints one reproducibility line.
 
     Parameters
     ----------
@@ -105,6 +140,7 @@ def setup_notebook(seed: int = 42, *, show: bool = True) -> dict[str, Any]:
 
     # Keep TensorFlow's Python-side notes (e.g. on re-tracing) out of the page.
     tf.get_logger().setLevel("ERROR")
+    skip_optimizing_small_graphs()
     info["seed"] = seed
     info["fast"] = settings.fast
     if show:

@@ -199,6 +199,7 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
     # notebook, settings
     "companion.notebook.setup_notebook": lambda: dict(seed=42, show=False),
     "companion.notebook.versions": lambda: {},
+    "companion.notebook.skip_optimizing_small_graphs": lambda: dict(min_nodes=32),
     "companion.settings.Settings": lambda: dict(seed=42),
     # checks
     "companion.checks.CheckResult": lambda: dict(name="demo", hints=["a hint"], passed=[]),

@@ -407,6 +407,63 @@ def test_setup_notebook_seeds_and_reports(capsys):
     assert np.array_equal(a, np.random.rand(3))
 
 
+def test_setup_notebook_skips_optimizing_only_small_graphs():
+    import tensorflow as tf
+    from companion.notebook import MIN_OPTIMIZED_GRAPH_NODES, skip_optimizing_small_graphs
+
+    try:
+        skip_optimizing_small_graphs(0)
+        assert tf.config.optimizer.get_experimental_options().get("min_graph_nodes", 0) == 0
+        companion.setup_notebook(seed=42, show=False)
+        assert tf.config.optimizer.get_experimental_options()["min_graph_nodes"] == MIN_OPTIMIZED_GRAPH_NODES
+    finally:
+        skip_optimizing_small_graphs()
+
+
+def _train_twice(min_nodes: int) -> tuple[list[float], np.ndarray]:
+    """Two epochs of a small Dense/BatchNormalization/Dropout network under one setting."""
+    import keras
+    from companion.notebook import skip_optimizing_small_graphs
+
+    skip_optimizing_small_graphs(min_nodes)
+    try:
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(512, 20)).astype("float32")
+        y = (x[:, :3].sum(axis=1) > 0).astype("int64")
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(42)
+        model = keras.Sequential([
+            keras.Input(shape=(20,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(2, activation="softmax"),
+        ])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], steps_per_execution=8)
+        history = model.fit(x[:384], y[:384], epochs=2, batch_size=32,
+                            validation_data=(x[384:], y[384:]), verbose=0)
+        return history.history["val_loss"] + history.history["loss"], model.predict(x[384:], verbose=0)
+    finally:
+        skip_optimizing_small_graphs()
+
+
+def test_skipping_small_graphs_changes_no_result():
+    """TensorFlow's default (4 nodes) and the companion's 32 give bit-identical training."""
+    default = _train_twice(0)
+    skipped = _train_twice(32)
+    assert default[0] == skipped[0]
+    assert np.array_equal(default[1], skipped[1])
+
+
+@pytest.mark.parametrize("min_nodes", [-1, 10_001, 1.5, "32", True, None])
+def test_skip_optimizing_small_graphs_rejects_bad_values(min_nodes):
+    from companion.notebook import skip_optimizing_small_graphs
+
+    with pytest.raises((CompanionTypeError, CompanionValueError), match="min_nodes"):
+        skip_optimizing_small_graphs(min_nodes)
+
+
 @pytest.mark.parametrize("seed", [-1, 2**33, 1.5, "42", True])
 def test_setup_notebook_rejects_bad_seeds(seed):
     with pytest.raises((CompanionTypeError, CompanionValueError), match="seed"):
