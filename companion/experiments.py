@@ -99,32 +99,39 @@ def fit_quickly(model: Any, x: Any, y: Any, *, epochs: int, batch_size: int = 32
             isinstance(c, keras.callbacks.Callback) for c in callbacks):
         raise _validate.fail_type("callbacks", callbacks, "a list of Keras callbacks, e.g. "
                                   "[keras.callbacks.EarlyStopping(patience=2)]")
-    _check_targets("y", y, model)
+    y = _check_targets("y", y, model)
     if validation_data is not None:
-        _check_targets("validation_data[1]", validation_data[1], model)
+        validation_data = (validation_data[0], _check_targets("validation_data[1]", validation_data[1], model))
     model.steps_per_execution = steps_per_execution
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                         callbacks=list(callbacks), verbose=0)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def _check_targets(name: str, y: np.ndarray, model: Any) -> None:
-    """Check targets against the three classification losses the course uses (others: unchecked)."""
+def _check_targets(name: str, y: np.ndarray, model: Any) -> np.ndarray:
+    """Check targets against the three classification losses the course uses (others: unchecked).
+
+    Returns ``y``; class numbers for ``sparse_categorical_crossentropy`` come back
+    as one column of shape (n,) whether they were given as (n,) or (n, 1). Keras
+    treats both alike, but its traced training step can fail ("Cannot take the
+    length of shape with unknown rank") when one process feeds it both shapes.
+    """
     from .checks import _loss_name
 
     try:
         loss = _loss_name(model.loss)
         n_out = model.output_shape[-1]
     except (AttributeError, ValueError, RuntimeError, TypeError, IndexError):
-        return
+        return y
     if not isinstance(n_out, int):
-        return
+        return y
     if loss == "sparse_categorical_crossentropy":
         flat = y.reshape(len(y), -1)
         if (flat.shape[1] != 1 or not np.all(flat == np.round(flat)) or flat.min() < 0
                 or flat.max() >= n_out):
             raise _validate.fail_value(name, y, f"one class number from 0 to {n_out - 1} per example, "
                                                 "as sparse_categorical_crossentropy expects")
+        return flat.reshape(-1)
     elif loss == "categorical_crossentropy":
         if y.shape[1:] != (n_out,):
             raise _validate.fail_value(name, y, f"one-hot rows of {n_out} values (shape (n, {n_out})), "
@@ -133,6 +140,7 @@ def _check_targets(name: str, y: np.ndarray, model: Any) -> None:
         if y.reshape(len(y), -1).shape[1] != n_out or y.min() < 0 or y.max() > 1:
             raise _validate.fail_value(name, y, f"{n_out} value(s) from 0 to 1 per example, "
                                                 "as binary_crossentropy expects")
+    return y
 
 
 def sweep(build: Callable[[Any], Any], values: Sequence[Any], *, x: Any, y: Any, epochs: int,

@@ -552,3 +552,27 @@ def test_prune_widget_state_keeps_links_between_kept_models():
     nb.metadata["widgets"] = {execute.WIDGET_STATE: {"state": state}}
     execute.prune_widget_state(nb)
     assert set(nb.metadata["widgets"][execute.WIDGET_STATE]["state"]) == {"0a", "1b", "2c", "3d"}
+
+
+def test_fit_quickly_takes_class_numbers_as_a_column_or_a_row():
+    """Sparse targets of shape (n, 1) train exactly like (n,), also after the other shape ran.
+
+    Keras accepts both; feeding both shapes in one process once made a traced
+    training step fail with "Cannot take the length of shape with unknown rank"
+    (found by tests/test_api_fuzz.py), so fit_quickly hands Keras shape (n,).
+    """
+    import keras
+    from companion.experiments import fit_quickly
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 4)).astype("float32")
+    y = (x.sum(axis=1) > 2).astype("int64")
+    runs = []
+    for targets, val in [(y, y[:16]), (y[:, None], y[:16, None]), (y, y[:16, None])]:
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        runs.append(fit_quickly(model, x, targets, epochs=2, batch_size=8,
+                                validation_data=(x[:16], val), steps_per_execution=4))
+    assert runs[0] == runs[1] == runs[2]
