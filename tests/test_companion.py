@@ -420,7 +420,7 @@ def test_setup_notebook_skips_optimizing_only_small_graphs():
         skip_optimizing_small_graphs()
 
 
-def _train_twice(min_nodes: int) -> tuple[list[float], np.ndarray]:
+def _train_small_network(min_nodes: int) -> tuple[list[float], np.ndarray]:
     """Two epochs of a small Dense/BatchNormalization/Dropout network under one setting."""
     import keras
     from companion.notebook import skip_optimizing_small_graphs
@@ -450,8 +450,8 @@ def _train_twice(min_nodes: int) -> tuple[list[float], np.ndarray]:
 
 def test_skipping_small_graphs_changes_no_result():
     """TensorFlow's default (4 nodes) and the companion's 32 give bit-identical training."""
-    default = _train_twice(0)
-    skipped = _train_twice(32)
+    default = _train_small_network(0)
+    skipped = _train_small_network(32)
     assert default[0] == skipped[0]
     assert np.array_equal(default[1], skipped[1])
 
