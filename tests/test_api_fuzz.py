@@ -200,6 +200,7 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
     "companion.notebook.setup_notebook": lambda: dict(seed=42, show=False),
     "companion.notebook.versions": lambda: {},
     "companion.notebook.skip_optimizing_small_graphs": lambda: dict(min_nodes=32),
+    "companion.notebook.collect_garbage_less_often": lambda: dict(first=50_000, freeze=False),
     "companion.settings.Settings": lambda: dict(seed=42),
     # checks
     "companion.checks.CheckResult": lambda: dict(name="demo", hints=["a hint"], passed=[]),

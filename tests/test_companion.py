@@ -576,3 +576,58 @@ def test_fit_quickly_takes_class_numbers_as_a_column_or_a_row():
         runs.append(fit_quickly(model, x, targets, epochs=2, batch_size=8,
                                 validation_data=(x[:16], val), steps_per_execution=4))
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_setup_notebook_collects_garbage_less_often():
+    import gc
+
+    from companion.notebook import GC_THRESHOLDS, collect_garbage_less_often
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        frozen = gc.get_freeze_count()
+        companion.setup_notebook(seed=42, show=False)
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() >= frozen
+        gc.set_threshold(700, 10, 10)
+        assert collect_garbage_less_often(1000, freeze=False) == (700, 10, 10)
+        assert gc.get_threshold() == (1000, *GC_THRESHOLDS[1:])
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_collecting_garbage_less_often_still_frees_cycles():
+    """Unreachable cycles are still freed: by the next collection, or at once by clear_session."""
+    import gc
+    import weakref
+
+    import keras
+    from companion.notebook import collect_garbage_less_often
+
+    class Node:
+        pass
+
+    before = collect_garbage_less_often(freeze=False)
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+        del a, b
+        keras.backend.clear_session()
+        assert ref() is None
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize("kwargs", [dict(first=699), dict(first=1_000_001), dict(first=1.5),
+                                    dict(first="700"), dict(first=True), dict(freeze=1)])
+def test_collect_garbage_less_often_rejects_bad_values(kwargs):
+    import gc
+
+    from companion.notebook import collect_garbage_less_often
+
+    before = gc.get_threshold()
+    with pytest.raises((CompanionTypeError, CompanionValueError), match="first|freeze"):
+        collect_garbage_less_often(**kwargs)
+    assert gc.get_threshold() == before
