@@ -2,7 +2,7 @@
 """Benchmarks of the book's workflows: prints figures, asserts nothing.
 
     make bench                     # quick: about 3 to 7 minutes on 2 cores, depending on the CPU
-    make bench FULL=1              # also re-runs every chapter on the full data (~15+ min)
+    make bench FULL=1              # also re-runs every chapter on the full data (7 to 18 min)
     python scripts/bench.py --only fit    # one section: nbval, book, fit, full
 
 Sections
