@@ -17,7 +17,7 @@ Settings (fast mode, data folder) come from environment variables; see
 
 from .errors import (CompanionError, CompanionTypeError, CompanionValueError, DataCorruptError,
                      DataError, DataNotFoundError)
-from .notebook import setup_notebook, versions
+from .environment import setup_notebook, versions
 from .settings import settings
 
 __version__ = "0.1.0"

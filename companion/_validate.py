@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -180,3 +181,21 @@ def check_model_input(name: str, x: np.ndarray, model: Any) -> None:
         one = f"({dims},)" if len(want) == 1 else f"({dims})"
         raise fail_value(name, x, f"examples of shape {one} each, as the model's input: an array "
                                   f"of shape (n, {dims})")
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def loss_name(loss: Any) -> str | None:
+    """A compile-config loss (string, function, Loss object or its config) as snake_case."""
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        return snake_case(loss) if loss[:1].isupper() else loss
+    if isinstance(loss, Mapping):
+        inner = loss.get("config", {})
+        if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
+            return inner["name"]
+        return snake_case(str(loss.get("class_name", "")))
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or snake_case(type(loss).__name__)

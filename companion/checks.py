@@ -8,7 +8,6 @@ A check never trains anything and never changes what it is given. It returns a
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,28 +65,10 @@ class CheckResult:
                 f"<b>{html.escape(self.name)}</b>: {head}<ul style='margin:2px 0'>{items}</ul></div>")
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _loss_name(loss: Any) -> str | None:
-    """A compile-config loss (string, function, Loss object or its config) as snake_case."""
-    if loss is None:
-        return None
-    if isinstance(loss, str):
-        return _snake(loss) if loss[:1].isupper() else loss
-    if isinstance(loss, Mapping):
-        inner = loss.get("config", {})
-        if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
-            return inner["name"]
-        return _snake(str(loss.get("class_name", "")))
-    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or _snake(type(loss).__name__)
-
-
 def _activation_name(layer: Any) -> str | None:
     act = getattr(layer, "activation", None)
     if act is not None:
-        return getattr(act, "__name__", None) or _snake(type(act).__name__)
+        return getattr(act, "__name__", None) or _validate.snake_case(type(act).__name__)
     kind = type(layer).__name__
     return {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu"}.get(kind)
 
@@ -198,7 +179,7 @@ def check_model(model: Any, *, input_shape: Sequence[int] | None = None,
             return res
         cfg = model.get_compile_config() or {}
         if loss is not None:
-            got = _loss_name(cfg.get("loss"))
+            got = _validate.loss_name(cfg.get("loss"))
             if got != loss:
                 advice = {
                     "sparse_categorical_crossentropy": "the labels are class numbers (0-9)",
@@ -211,7 +192,7 @@ def check_model(model: Any, *, input_shape: Sequence[int] | None = None,
                 res.passed.append(f"loss {loss!r}")
         if metrics is not None:
             raw = cfg.get("metrics") or []
-            names = {m if isinstance(m, str) else _loss_name(m) for m in _flatten(raw)}
+            names = {m if isinstance(m, str) else _validate.loss_name(m) for m in _flatten(raw)}
             missing = [m for m in metrics if m not in names]
             if missing:
                 res.hints.append(f"Add {missing} to metrics=[...] in compile() so fit() reports them.")

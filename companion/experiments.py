@@ -116,10 +116,9 @@ def _check_targets(name: str, y: np.ndarray, model: Any) -> np.ndarray:
     treats both alike, but its traced training step can fail ("Cannot take the
     length of shape with unknown rank") when one process feeds it both shapes.
     """
-    from .checks import _loss_name
 
     try:
-        loss = _loss_name(model.loss)
+        loss = _validate.loss_name(model.loss)
         n_out = model.output_shape[-1]
     except (AttributeError, ValueError, RuntimeError, TypeError, IndexError):
         return y

@@ -1,230 +1,171 @@
-"""Record a chapter's headline figures and show them beside the sources'.
+"""A chapter's comparison with its sources, and the figures its full run records.
 
-A notebook makes one :class:`Results` object, records each figure it computes
-(``results.record(...)``) and ends with ``results.table()``, the
-"Reproducing the sources" table. When ``COMPANION_RESULTS_DIR`` is set (the
-full-run command sets it to ``book/results``), every record is also written to
-``<dir>/<chapter>.json``; the tests read those files and check each figure
-against the band the chapter's claims allow.
+Two steps, in two places of a chapter:
+
+- The section "Reproducing the sources" builds its table in the lesson with
+  :func:`compare_with_sources`: one row per experiment, the source's figure
+  beside ours, both taken from variables the notebook computed.
+- One hidden cell at the chapter's end calls :func:`record` with every figure
+  the tests and the reproduction report need. When ``COMPANION_RESULTS_DIR``
+  is set (the full-run tool sets it to ``book/results``) they are written to
+  ``<dir>/<chapter>.json``; otherwise nothing is written.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
-import os
-import tempfile
-from dataclasses import asdict, dataclass
+import numbers
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import _validate
 from .settings import settings
 
-__all__ = ["Figure", "Results", "load_results"]
+__all__ = ["SourceTable", "compare_with_sources", "record"]
+
+_COLUMNS = ("experiment", "source", "source_figure", "ours", "note")
 
 
-@dataclass
-class Figure:
-    """One recorded figure: our value, the source's (if any) and a note.
-
-    Raises
-    ------
-    CompanionTypeError, CompanionValueError
-        If ``name`` or ``label`` is not a non-empty string, ``value`` (or
-        ``source``, unless None) not a finite number, or ``source_label`` or
-        ``note`` not a string.
-    """
-
-    name: str
-    value: float
-    label: str
-    source: float | None = None
-    source_label: str = ""
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        self.name = _validate.check_str("name", self.name)
-        self.value = _validate.check_float("value", self.value)
-        self.label = _validate.check_str("label", self.label)
-        if self.source is not None:
-            self.source = _validate.check_float("source", self.source)
-        self.source_label = _validate.check_str("source_label", self.source_label, nonempty=False)
-        self.note = _validate.check_str("note", self.note, nonempty=False)
-
-
-class Results:
-    """The headline figures of one chapter.
-
-    Parameters
-    ----------
-    chapter : str
-        Short chapter id, e.g. ``"ch01"`` (letters, digits, ``_`` and ``-``).
-
-    Raises
-    ------
-    CompanionTypeError, CompanionValueError
-        If ``chapter`` is not such an id.
-
-    Examples
-    --------
-    >>> r = Results("ch01")
-    >>> r.record("val_accuracy", 0.8458, label="one-layer network, validation accuracy",
-    ...          source=0.8430, source_label="001")
-    0.8458
-    """
-
-    def __init__(self, chapter: str):
-        chapter = _validate.check_str("chapter", chapter)
-        if not all(c.isalnum() or c in "_-" for c in chapter):
-            raise _validate.fail_value("chapter", chapter, "letters, digits, '_' and '-' only (e.g. 'ch01')")
-        self.chapter = chapter
-        self.figures: dict[str, Figure] = {}
-        self.fast = settings.fast
-        self.path = None if settings.results_dir is None else settings.results_dir / f"{chapter}.json"
-        self._save()  # start the file afresh: figures come from one run
-
-    def record(self, name: str, value: Any, *, label: str, source: float | None = None,
-               source_label: str = "", note: str = "") -> float:
-        """Record one figure and return it.
-
-        Parameters
-        ----------
-        name : str
-            Key used by the tests, e.g. ``"logreg_cv_accuracy"``.
-        value : float
-            The figure this run measured (finite).
-        label : str
-            What it is, in words, for the table.
-        source : float, optional
-            The figure the source reported for the same experiment.
-        source_label : str, optional
-            Which source, e.g. ``"001"``.
-        note : str, optional
-            An honest word on any difference.
-
-        Returns
-        -------
-        float
-            ``value``, so a notebook can record and use a figure in one line.
-        """
-        name = _validate.check_str("name", name)
-        value = _validate.check_float("value", _scalar(value))
-        label = _validate.check_str("label", label)
-        if source is not None:
-            source = _validate.check_float("source", _scalar(source))
-        for arg, text in (("source_label", source_label), ("note", note)):
-            if not isinstance(text, str):
-                raise _validate.fail_type(arg, text, "a string")
-        self.figures[name] = Figure(name, value, label, source, source_label, note)
-        self._save()
+def _show(value: Any) -> str:
+    """A figure as the table prints it: 4 decimals, integers with separators, words as words."""
+    if isinstance(value, str):
         return value
-
-    def __getitem__(self, name: str) -> float:
-        return self.figures[name].value
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"chapter": self.chapter, "fast": self.fast,
-                "figures": {k: asdict(v) for k, v in self.figures.items()}}
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, self.path)
-
-    def table(self) -> "_Table":
-        """The "Reproducing the sources" table of every figure with a source value."""
-        rows = [f for f in self.figures.values() if f.source is not None]
-        if not rows:
-            raise _validate.fail_value("results", "no figures with a source value",
-                                       "at least one record(..., source=...) before table()")
-        return _Table(rows, self.fast)
+    if isinstance(value, numbers.Integral) or float(value).is_integer() and abs(value) >= 10:
+        return f"{int(value):,}"
+    return f"{float(value):.4f}"
 
 
-def _scalar(value: Any) -> Any:
-    try:
-        import numpy as np
+class SourceTable:
+    """Rows of (experiment, source, source's figure, ours, note); shown as a table.
 
-        if isinstance(value, np.ndarray) and value.size == 1:
-            return value.item()
-        if isinstance(value, np.generic):
-            return value.item()
-    except ImportError:  # pragma: no cover
-        pass
-    return value
+    Build it with :func:`compare_with_sources`. ``rows`` is a list of dicts
+    with the keys ``experiment``, ``source``, ``source_figure``, ``ours``, ``note``.
+    """
 
-
-class _Table:
-    def __init__(self, rows: list[Figure], fast: bool):
+    def __init__(self, rows: list[dict[str, Any]], fast: bool):
         self.rows, self.fast = rows, fast
 
-    @staticmethod
-    def _fmt(v: float) -> str:
-        return f"{v:.4f}" if abs(v) < 10 else f"{v:,.0f}"
-
     def __str__(self) -> str:
-        out = ["experiment | source | ours | difference | note"]
-        for f in self.rows:
-            out.append(f"{f.label} | {self._fmt(f.source)} ({f.source_label}) | {self._fmt(f.value)} | "
-                       f"{f.value - f.source:+.4f} | {f.note}")
+        out = ["experiment | source | source's figure | ours | note"]
+        out += [f"{r['experiment']} | {r['source']} | {_show(r['source_figure'])} | {_show(r['ours'])} | "
+                f"{r['note']}" for r in self.rows]
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
-        cells = []
-        for f in self.rows:
-            diff = f.value - f.source
-            cells.append(
-                f"<tr><td>{html.escape(f.label)}</td>"
-                f"<td>{self._fmt(f.source)} <small>({html.escape(f.source_label)})</small></td>"
-                f"<td><b>{self._fmt(f.value)}</b></td><td>{diff:+.4f}</td>"
-                f"<td>{html.escape(f.note)}</td></tr>")
+        cells = "".join(
+            f"<tr><td>{html.escape(r['experiment'])}</td><td>{html.escape(r['source'])}</td>"
+            f"<td>{html.escape(_show(r['source_figure']))}</td><td><b>{html.escape(_show(r['ours']))}</b></td>"
+            f"<td>{html.escape(r['note'])}</td></tr>" for r in self.rows)
         warn = ("<p><b>Fast mode:</b> these figures come from a small subset of the data "
                 "and are not comparable with the sources.</p>") if self.fast else ""
-        return (warn + "<table><thead><tr><th>experiment</th><th>source</th><th>ours</th>"
-                "<th>difference</th><th>note</th></tr></thead><tbody>" + "".join(cells)
-                + "</tbody></table>")
+        return (warn + "<table><thead><tr><th>experiment</th><th>source</th><th>source's figure</th>"
+                "<th>ours</th><th>note</th></tr></thead><tbody>" + cells + "</tbody></table>")
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(str(self))
 
 
-def load_results(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a results file written during a run.
+def _figure(name: str, value: Any) -> float | str:
+    if isinstance(value, str):
+        return _validate.check_str(name, value)
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # NumPy scalars and 1-element arrays
+        value = value.item()
+    return _validate.check_float(name, value)
+
+
+def compare_with_sources(rows: Sequence[Sequence[Any]]) -> SourceTable:
+    """Show a chapter's figures beside the figures its sources reported.
 
     Parameters
     ----------
-    path : str or path-like
-        A ``<chapter>.json`` file.
+    rows : sequence of 5-tuples
+        ``(experiment, source, source_figure, ours, note)``: what was
+        measured, which source (e.g. ``"001"``), the source's figure, ours, and
+        a note saying whether the two are comparable (same data and settings)
+        or only the direction of an effect is (e.g. MNIST against
+        Fashion-MNIST). Figures are finite numbers or words such as "yes".
 
     Returns
     -------
-    dict
-        ``{"chapter", "fast", "figures": {name: {...}}, ...}``.
+    SourceTable
+        Displays as a table; pass it to :func:`record` for the reproduction report.
 
     Raises
     ------
     CompanionTypeError, CompanionValueError
-        If ``path`` is not a path, names no file, or the file is not a results
-        file with finite values.
+        If ``rows`` is empty or a row is not five entries of the kinds above.
+
+    Examples
+    --------
+    >>> t = compare_with_sources([("validation accuracy", "001", 0.8430, 0.8458, "same data")])
+    >>> t.rows[0]["ours"]
+    0.8458
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise _validate.fail_type("path", path, "the path of a results file (a str or pathlib.Path)")
-    p = Path(path)
-    if not p.is_file():
-        raise _validate.fail_value("path", str(path), "an existing results file (run the chapter first)")
-    try:
-        data = json.loads(p.read_text())
-    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get("figures"), dict):
-        raise _validate.fail_value("path", str(path), "a results file written by companion.results")
-    for fig in data["figures"].values():
-        value = fig.get("value") if isinstance(fig, dict) else None
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or (isinstance(value, float) and not math.isfinite(value))):
-            raise _validate.fail_value("path", str(path), "a results file with finite values")
-    return data
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence) or not rows:
+        raise _validate.fail_type("rows", rows, "a non-empty list of (experiment, source, "
+                                  "source_figure, ours, note) tuples")
+    table = []
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or len(row) != 5:
+            raise _validate.fail_value(f"rows[{i}]", row, "a tuple (experiment, source, source_figure, ours, note)")
+        experiment, source, theirs, ours, note = row
+        table.append({"experiment": _validate.check_str(f"rows[{i}] experiment", experiment),
+                      "source": _validate.check_str(f"rows[{i}] source", source),
+                      "source_figure": _figure(f"rows[{i}] source_figure", theirs),
+                      "ours": _figure(f"rows[{i}] ours", ours),
+                      "note": _validate.check_str(f"rows[{i}] note", note, nonempty=False)})
+    return SourceTable(table, settings.fast)
+
+
+def record(chapter: str, figures: Mapping[str, Any], *, sources: SourceTable | None = None) -> Path | None:
+    """Record a chapter's figures for the tests and the reproduction report.
+
+    Parameters
+    ----------
+    chapter : str
+        Short chapter id, e.g. ``"ch01"`` (letters, digits, ``_`` and ``-``).
+    figures : mapping of str to float
+        Every figure the chapter's claims rest on, by name (finite numbers).
+    sources : SourceTable, optional
+        The chapter's comparison with its sources (:func:`compare_with_sources`).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written, or None when ``COMPANION_RESULTS_DIR`` is not set.
+
+    Raises
+    ------
+    CompanionTypeError, CompanionValueError
+        If ``chapter`` is not such an id, a figure is not a finite number, or
+        ``sources`` is not a SourceTable.
+
+    Examples
+    --------
+    >>> record("ch01", {"val_accuracy": 0.8458}) is None  # without COMPANION_RESULTS_DIR
+    True
+    """
+    chapter = _validate.check_str("chapter", chapter)
+    if not all(c.isalnum() or c in "_-" for c in chapter):
+        raise _validate.fail_value("chapter", chapter, "letters, digits, '_' and '-' only (e.g. 'ch01')")
+    if not isinstance(figures, Mapping) or not figures:
+        raise _validate.fail_type("figures", figures, 'a non-empty dict of figures, e.g. {"val_accuracy": 0.85}')
+    values = {}
+    for name, value in figures.items():
+        name = _validate.check_str("figures key", name)
+        value = _figure(f"figures[{name!r}]", value)
+        if isinstance(value, str):
+            raise _validate.fail_type(f"figures[{name!r}]", value, "a finite number")
+        values[name] = value
+    if sources is not None and not isinstance(sources, SourceTable):
+        raise _validate.fail_type("sources", sources, "the table compare_with_sources() returned, or None")
+    if settings.results_dir is None:
+        return None
+    path = settings.results_dir / f"{chapter}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"chapter": chapter, "fast": settings.fast, "figures": values,
+            "sources": sources.rows if sources is not None else []}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path

@@ -23,4 +23,4 @@ def fig(chapter: str, name: str) -> float:
     """One recorded figure's value, e.g. ``fig("ch01", "logreg_cv_accuracy")``."""
     figures = results_of(chapter)["figures"]
     assert name in figures, f"{chapter} did not record {name!r}"
-    return figures[name]["value"]
+    return figures[name]
