@@ -9,9 +9,9 @@
   (pytest-xdist, ``--dist loadfile``: every file stays on one worker, as nbval
   needs for the cells of a notebook), and workers that each start a thread per
   core fight over the cores.
-- A chapter must leave the working tree as it found it (whatever it writes
-  goes to temporary folders): the session fails if ``git status`` differs
-  after the run.
+- A chapter must leave ``book/`` as it found it (whatever it writes goes to
+  temporary folders): the session fails if ``git status book`` differs after
+  the run.
 - Notebooks are scheduled first: they are the longest files, and started
   first they leave the short test files to even out the workers at the end.
 """
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent
 
 def _git_status() -> str | None:
     try:
-        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "book"], cwd=ROOT,
                               capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
