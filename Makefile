@@ -29,23 +29,23 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@touch $@
 
 $(WIDGET_JS): package.json package-lock.json
-	@bash scripts/system-deps.sh node
+	@bash tools/system-deps.sh node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 book: $(STAMP) $(WIDGET_JS)
-	$(PY) scripts/build_book.py
+	$(PY) tools/build_book.py
 
 test: $(STAMP) $(WIDGET_JS)
-	@bash scripts/system-deps.sh data chromium
+	@bash tools/system-deps.sh data chromium
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 execute: $(STAMP)
-	$(PY) -m companion.execute --jobs $(JOBS) $(NB)
+	$(PY) -m tools.execute --jobs $(JOBS) $(NB)
 
 bench: $(STAMP) $(WIDGET_JS)
-	@bash scripts/system-deps.sh data
-	$(PY) scripts/bench.py --jobs $(JOBS) $(if $(FULL),--full,)
+	@bash tools/system-deps.sh data
+	$(PY) tools/bench.py --jobs $(JOBS) $(if $(FULL),--full,)
 
 clean:
 	rm -rf _build

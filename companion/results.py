@@ -53,6 +53,15 @@ class SourceTable:
                 f"{r['note']}" for r in self.rows]
         return "\n".join(out)
 
+    def to_markdown(self) -> str:
+        """The table in Markdown (the reproduction report gathers every chapter's)."""
+        def cell(text: Any) -> str:
+            return _show(text).replace("|", "\\|").replace("\n", " ")
+        out = ["| Experiment | Source | Source's figure | Ours | Note |", "|---|---|---:|---:|---|"]
+        out += [f"| {cell(r['experiment'])} | {cell(r['source'])} | {cell(r['source_figure'])} | "
+                f"{cell(r['ours'])} | {cell(r['note'])} |" for r in self.rows]
+        return "\n".join(out)
+
     def _repr_html_(self) -> str:
         cells = "".join(
             f"<tr><td>{html.escape(r['experiment'])}</td><td>{html.escape(r['source'])}</td>"

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Build the HTML book from the notebooks' committed outputs (nothing is executed).
 
-    python scripts/build_book.py                 # -> _build/html/index.html
-    python scripts/build_book.py --strict        # warnings are errors (-W -n)
-    python scripts/build_book.py --path-output /tmp/book   # -> /tmp/book/_build/html
-    python scripts/build_book.py --clean         # start from an empty _build
+    python tools/build_book.py                 # -> _build/html/index.html
+    python tools/build_book.py --strict        # warnings are errors (-W -n)
+    python tools/build_book.py --path-output /tmp/book   # -> /tmp/book/_build/html
+    python tools/build_book.py --clean         # start from an empty _build
 
 The pages serve the JavaScript they need themselves, so that widgets and
 formulas render with no network: require.js and the ipywidgets html-manager

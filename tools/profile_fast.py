@@ -2,9 +2,9 @@
 
 Usage::
 
-    .venv/bin/python scripts/profile_fast.py                  # every chapter, 2 at a time
-    .venv/bin/python scripts/profile_fast.py --jobs 1 book/ch11_tabular_functional.ipynb
-    .venv/bin/python scripts/profile_fast.py --top 3
+    .venv/bin/python tools/profile_fast.py                  # every chapter, 2 at a time
+    .venv/bin/python tools/profile_fast.py --jobs 1 book/ch11_tabular_functional.ipynb
+    .venv/bin/python tools/profile_fast.py --top 3
 
 Runs each notebook as the test suite's nbval run does: fast mode
 (``COMPANION_FAST=1``), one TensorFlow thread per kernel, figures written to a
@@ -54,7 +54,7 @@ def profile(path: str) -> tuple[str, float, float, list[tuple[int, float, str]]]
 
 
 def main() -> int:
-    from companion.execute import toc_notebooks
+    from tools.execute import toc_notebooks
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebooks to profile (default: every chapter in _toc.yml)")

@@ -1,20 +1,16 @@
 """The reproduction report: every figure the sources reported, beside ours.
 
-Each chapter records its headline figures during a full run
-(:mod:`companion.results` writes ``book/results/<chapter>.json``). This module
-gathers them into one appendix page, ``book/appendix/reproduction.md``: per
-experiment the source's figure, ours, the difference and the note, plus each
-chapter's full-run time.
-
-The full-run command (``python -m companion.execute``) rewrites the page after
-every chapter it runs. The page carries a stamp, the SHA-256 of the results
-files it was made from; the test suite regenerates the page and fails if the
-committed one differs, so the report can never lag behind the chapters.
+Each chapter's hidden last cell records its figures and its comparison with
+the sources during a full run (``book/results/<chapter>.json``). This module
+gathers them into one appendix page, ``book/appendix/reproduction.md``, with
+each chapter's full-run time. The full-run tool rewrites the page; the page
+carries the SHA-256 of the files it was made from, and a test regenerates it
+and fails if the committed one differs.
 
 Usage::
 
-    python -m companion.report            # rewrite book/appendix/reproduction.md
-    python -m companion.report --check    # exit 1 if it is stale
+    python -m tools.report            # rewrite book/appendix/reproduction.md
+    python -m tools.report --check    # exit 1 if it is stale
 """
 
 from __future__ import annotations
@@ -26,204 +22,86 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
-from . import _validate
-
-__all__ = ["render_report", "write_report", "report_is_current", "main"]
+from companion.results import SourceTable
 
 ROOT = Path(__file__).resolve().parent.parent
 STAMP_PREFIX = "% reproduction-report-inputs-sha256:"
+
+INTRO = """# Reproduction report
+
+Every chapter re-runs the experiments of its sources. This page gathers the
+comparisons in one place: what a source reported beside what our full run
+measured, with a note on whether the two can be compared. Where a source ran
+on MNIST (handwritten digits) and we run on Fashion-MNIST, only the direction
+and rough size of an effect can be compared, never the figures themselves;
+the note says so. Accuracies are fractions (0.8750 = 87.5 %).
+
+The page is rewritten by the full-run command (`make execute`), and a test
+fails if it falls out of step with the recorded figures (see also
+{doc}`notes_on_sources`).
+"""
 
 
 def _results_files(results_dir: Path) -> list[Path]:
     return sorted(p for p in results_dir.glob("*.json") if re.fullmatch(r"[\w-]+", p.stem))
 
 
-def _inputs_hash(files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
 def _chapter_title(book_dir: Path, chapter: str) -> str:
     for nb_path in sorted(book_dir.glob(f"{chapter}_*.ipynb")):
-        try:
-            cells = json.loads(nb_path.read_text())["cells"]
-        except (OSError, ValueError, KeyError):
-            break
-        for cell in cells:
-            if cell.get("cell_type") == "markdown":
-                for line in "".join(cell.get("source", "")).splitlines():
-                    if line.startswith("# "):
-                        number = chapter[2:].lstrip("0") if re.fullmatch(r"ch\d+", chapter) else ""
-                        return f"{number}. {line[2:].strip()}" if number else line[2:].strip()
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            heading = [ln for ln in "".join(cell["source"]).splitlines() if ln.startswith("# ")]
+            if cell["cell_type"] == "markdown" and heading:
+                return f"{chapter[2:].lstrip('0')}. {heading[0][2:].strip()}"
     return chapter
 
 
-def _fmt(v: float) -> str:
-    whole = float(v).is_integer() and abs(v) >= 1
-    return f"{v:,.0f}" if whole or abs(v) >= 10 else f"{v:.4f}"
-
-
-def _diff(d: float, ref: float) -> str:
-    whole = float(ref).is_integer() and abs(ref) >= 1 and float(d).is_integer()
-    return f"{d:+,.0f}" if whole or abs(ref) >= 10 else f"{d:+.4f}"
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def render_report(results_dir: str | os.PathLike) -> str:
-    """Build the report page (MyST Markdown) from a folder of results files.
-
-    Parameters
-    ----------
-    results_dir : str or path-like
-        A folder of ``<chapter>.json`` files written by full runs.
-
-    Returns
-    -------
-    str
-        The page, stamped with the SHA-256 of its input files.
-
-    Raises
-    ------
-    CompanionValueError
-        If the folder does not exist, holds no results files, or holds a
-        fast-mode file (fast figures are not comparable with the sources).
-    """
-    if not isinstance(results_dir, (str, os.PathLike)):
-        raise _validate.fail_type("results_dir", results_dir, "a folder path")
+    """Build the report page (MyST Markdown) from a folder of full-run results files."""
     folder = Path(results_dir)
     files = _results_files(folder) if folder.is_dir() else []
     if not files:
-        raise _validate.fail_value("results_dir", str(results_dir),
-                                   "a folder holding <chapter>.json files (run `make execute` first)")
-    book_dir = folder.parent
-    chapters: list[tuple[str, dict[str, Any]]] = []
+        raise ValueError(f"{str(results_dir)!r} holds no <chapter>.json files: run `make execute` first")
+    digest = hashlib.sha256(b"".join(f.name.encode() + b"\0" + f.read_bytes() + b"\0" for f in files))
+    lines = [f"{STAMP_PREFIX} {digest.hexdigest()}",
+             "% Generated by `python -m tools.report` from book/results/*.json. Do not edit by hand.", "",
+             INTRO, "## Summary", "",
+             "| Chapter | figures recorded | compared with a source | full run (s) |", "|---|---:|---:|---:|"]
+    chapters, total_s = [], 0.0
     for f in files:
         data = json.loads(f.read_text())
         if data.get("fast"):
-            raise _validate.fail_value("results_dir", str(f),
-                                       "results of full runs (this file comes from fast mode; "
-                                       "re-run the chapter with `make execute NB=...`)")
-        chapters.append((f.stem, data))
-
-    lines = [
-        STAMP_PREFIX + " " + _inputs_hash(files),
-        "% Generated by `python -m companion.report` from book/results/*.json. Do not edit by hand.",
-        "",
-        "# Reproduction report",
-        "",
-        "Every chapter re-runs the experiments of its sources and records the",
-        "headline figures. This page gathers all of them in one place: the figure",
-        "a source reported, the figure our full run measured, and the difference",
-        "(ours minus the source's). Accuracies are fractions (0.8750 = 87.5 %).",
-        "",
-        "Single training runs differ by a few tenths of a percentage point with the",
-        "random seed, and the sources ran older TensorFlow versions with their own",
-        "seeds, so differences of that size are expected. Larger gaps are explained",
-        "in the note and in the chapter (see also {doc}`notes_on_sources`).",
-        "",
-        "The page is rewritten by the full-run command (`make execute`) after each",
-        "chapter it runs, and a test fails if it falls out of step with the",
-        "recorded figures.",
-        "",
-        "## Summary",
-        "",
-        "| Chapter | figures recorded | compared with a source | full run (s) |",
-        "|---|---:|---:|---:|",
-    ]
-    # One pass over the chapters: title (read from the notebook once), figures, comparisons.
-    rows = []
-    for chapter, data in chapters:
-        figs = list(data["figures"].values())
-        rows.append((_chapter_title(book_dir, chapter), data, figs,
-                     [f for f in figs if f.get("source") is not None]))
-    total_s = 0.0
-    for title, data, figs, compared in rows:
-        dur = data.get("duration_s")
-        total_s += dur or 0.0
-        lines.append(f"| {_cell(title)} | {len(figs)} | {len(compared)} | "
-                     f"{dur if dur is not None else '–'} |")
-    lines.append(f"| **Whole book** (sum) | {sum(len(r[2]) for r in rows)} | {sum(len(r[3]) for r in rows)}"
-                 f" | **{total_s:.0f}** |")
-    lines.append("")
-    lines.append("Full-run times were measured on a 2-core CPU with `make execute`; they include")
-    lines.append("starting the kernel and importing Keras. `make execute` runs chapters side by side,")
-    lines.append("one per core, so the whole book takes less wall-clock time than the sum above;")
-    lines.append("`make bench` prints that time.")
-    for title, data, figs, compared in rows:
+            raise ValueError(f"{f} comes from fast mode; re-run the chapter with `make execute NB=...`")
+        title, rows = _chapter_title(folder.parent, f.stem), data.get("sources", [])
+        chapters.append((title, rows))
+        total_s += data.get("duration_s") or 0.0
+        lines.append(f"| {title} | {len(data['figures'])} | {len(rows)} | {data.get('duration_s', '–')} |")
+    lines += [f"| **Whole book** (sum) | | | **{total_s:.0f}** |", "",
+              "Full-run times include starting the kernel and importing Keras; `make execute` runs "
+              "chapters side by side, so the whole book takes less wall-clock time than the sum "
+              "(`make bench` prints it)."]
+    for title, rows in chapters:
         lines += ["", f"## {title}", ""]
-        if not compared:
-            lines.append("The sources report no figure for this chapter's experiments; its own figures "
-                         "are in the chapter.")
-            continue
-        lines += ["| Experiment | Source | Source's figure | Ours | Difference | Note |",
-                  "|---|---|---:|---:|---:|---|"]
-        for f in compared:
-            lines.append(f"| {_cell(f['label'])} | {_cell(f.get('source_label', ''))} | {_fmt(f['source'])} | "
-                         f"{_fmt(f['value'])} | {_diff(f['value'] - f['source'], f['source'])} | {_cell(f.get('note', ''))} |")
-        others = len(figs) - len(compared)
-        if others:
-            lines.append("")
-            lines.append(f"The chapter records {others} more figure{'s' if others != 1 else ''} "
-                         "the sources did not report.")
+        lines.append(SourceTable(rows, fast=False).to_markdown() if rows else
+                     "The sources report no figure for this chapter's experiments.")
     return "\n".join(lines) + "\n"
 
 
 def write_report(results_dir: str | os.PathLike, path: str | os.PathLike) -> Path:
-    """Write :func:`render_report` of ``results_dir`` to ``path``; return the path.
-
-    Raises
-    ------
-    CompanionTypeError, CompanionValueError
-        As :func:`render_report`, or if ``path`` is not a file path in an
-        existing folder.
-    """
-    out = _check_page_path(path, must_exist=False)
-    text = render_report(results_dir)
-    out.write_text(text)
-    return out
-
-
-def _check_page_path(path: Any, *, must_exist: bool) -> Path:
-    if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise _validate.fail_type("path", path, "the path of a .md file (str or pathlib.Path)")
-    p = Path(path)
-    if p.is_dir() or not p.parent.is_dir():
-        raise _validate.fail_value("path", str(path), "a file path in an existing folder, e.g. "
-                                                      "book/appendix/reproduction.md")
-    if must_exist and not p.is_file():
-        raise _validate.fail_value("path", str(path), "an existing report page")
-    return p
-
-
-def report_is_current(results_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
-    """True when the page at ``path`` is exactly what ``results_dir`` gives now.
-
-    Raises
-    ------
-    CompanionTypeError, CompanionValueError
-        As :func:`render_report`, or if ``path`` is not a file path in an
-        existing folder. (A missing page is simply not current.)
-    """
-    p = _check_page_path(path, must_exist=False)
-    return p.is_file() and p.read_text() == render_report(results_dir)
+    """Write :func:`render_report` of ``results_dir`` to ``path``; return the path."""
+    Path(path).write_text(render_report(results_dir))
+    return Path(path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m companion.report", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed page is stale")
     args = parser.parse_args(argv)
     results, page = ROOT / "book" / "results", ROOT / "book" / "appendix" / "reproduction.md"
     if args.check:
-        ok = report_is_current(results, page)
-        print(f"{page}: {'up to date' if ok else 'STALE (run python -m companion.report)'}")
+        ok = page.is_file() and page.read_text() == render_report(results)
+        print(f"{page}: {'up to date' if ok else 'STALE (run python -m tools.report)'}")
         return 0 if ok else 1
     print(f"wrote {write_report(results, page)}")
     return 0

@@ -2,7 +2,7 @@
 # Make sure the system packages the course needs are present.
 # Installs them with apt-get where this machine allows it (root + apt);
 # otherwise prints exactly what to install and fails.
-#   usage: scripts/system-deps.sh [data] [chromium] [node]
+#   usage: tools/system-deps.sh [data] [chromium] [node]
 set -euo pipefail
 
 can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
