@@ -23,7 +23,7 @@ from typing import Any
 from . import _validate
 from .settings import settings
 
-__all__ = ["SourceTable", "compare_with_sources", "record"]
+__all__ = ["compare_with_sources", "record"]
 
 _COLUMNS = ("experiment", "source", "source_figure", "ours", "note")
 

@@ -26,20 +26,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 @dataclass(frozen=True)
 class Settings:
-    """Read-only view of the companion's settings (see the module docstring).
-
-    Raises
-    ------
-    CompanionTypeError, CompanionValueError
-        If ``seed`` is not an integer from 0 to 2**32 - 1.
-    """
-
-    seed: int = 42
-
-    def __post_init__(self) -> None:
-        from ._validate import check_int
-
-        check_int("seed", self.seed, minimum=0, maximum=2**32 - 1)
+    """Read-only view of the companion's settings (see the module docstring)."""
 
     @property
     def fast(self) -> bool:

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from . import _validate
 from .plots import plot_probabilities
 
-__all__ = ["MAX_FRAMES", "FrameViewer", "figure_to_png", "frame_viewer", "probability_viewer"]
+__all__ = ["MAX_FRAMES", "figure_to_png", "frame_viewer", "probability_viewer"]
 
 MAX_FRAMES = 12
 """Most frames one widget may hold: each frame is embedded in the HTML page."""

@@ -1,4 +1,4 @@
-"""Chapter 4: the activation widgets and the bands of the chapter's recorded figures."""
+"""Chapter 4: the chapter's activation and histogram widgets, and the bands of its recorded figures."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets.activations import (ACTIVATIONS, activation, activation_explorer,
-                                           activation_histograms, plot_activation,
-                                           plot_layer_histograms)
-
+from chapter_code import chapter_functions
 from recorded import fig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,127 +25,62 @@ def _close_figures():
     plt.close("all")
 
 
-# ---- the maths of the explorer -------------------------------------------------------------
-
-def test_known_derivative_values():
-    assert activation("sigmoid", 0.0)[1] == pytest.approx(0.25)
-    assert activation("tanh", 0.0)[1] == pytest.approx(1.0)
-    y, dy = activation("leaky_relu", [-3.0, -0.5, 2.0], negative_slope=0.2)
-    np.testing.assert_allclose(y, [-0.6, -0.1, 2.0])
-    np.testing.assert_allclose(dy, [0.2, 0.2, 1.0])
-    np.testing.assert_allclose(activation("relu", [-1.0, 3.0])[1], [0.0, 1.0])
+@pytest.fixture(scope="module")
+def ns():
+    return chapter_functions("ch04", "activation_viewer", "histogram_viewer")
 
 
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_derivative_matches_finite_differences(name):
-    x = np.array([-4.0, -1.3, -0.2, 0.3, 1.7, 5.0])  # away from the kink at 0
-    h = 1e-6
-    numeric = (activation(name, x + h, negative_slope=0.07)[0]
-               - activation(name, x - h, negative_slope=0.07)[0]) / (2 * h)
-    np.testing.assert_allclose(activation(name, x, negative_slope=0.07)[1], numeric, rtol=1e-5, atol=1e-8)
+# ---- the activation widget: real keras.activations, derivatives from tf.GradientTape -----
+
+@pytest.fixture(scope="module")
+def activations(ns):
+    keras = ns["keras"]
+    return ns["activation_viewer"]({"sigmoid": keras.activations.sigmoid, "tanh": keras.activations.tanh,
+                                    "ReLU": keras.activations.relu,
+                                    "LeakyReLU 0.1": keras.layers.LeakyReLU(negative_slope=0.1)})
 
 
-def test_sigmoid_saturates_in_its_tails():
-    assert activation("sigmoid", 10.0)[1] < 1e-4
-    assert activation("sigmoid", -10.0)[1] < 1e-4
+def test_activation_viewer_toggle_switches_the_frame(activations):
+    v = activations
+    assert list(v.control.options) == ["sigmoid", "tanh", "ReLU", "LeakyReLU 0.1"]
+    assert len(v.frames) == 4 and v.index == 0
+    for k in (3, 1, 2):
+        v.control.index = k
+        assert v.index == k
+    assert len({f.png for f in v.frames}) == 4  # four different pictures
+    assert v.link.target == (v.stack, "selected_index")  # reacts on the static page too
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(name="softplus", x=[0.0]), "name"),
-    (dict(name="relu", x="abc"), "x"),
-    (dict(name="relu", x=float("nan")), "x"),
-    (dict(name="leaky_relu", x=[0.0], negative_slope=1.5), "negative_slope"),
-    (dict(name="leaky_relu", x=[0.0], negative_slope="0.1"), "negative_slope"),
-])
-def test_activation_rejects_bad_arguments(kwargs, match):
-    name, x = kwargs.pop("name"), kwargs.pop("x")
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        activation(name, x, **kwargs)
+def test_activation_viewer_frames_carry_the_keras_derivatives(activations):
+    alts = [f.value for f in activations.frames]
+    # sigmoid: peak slope 0.25 at x = 0, flat (< 0.05) beyond |x| ~ 2.9, i.e. on about half of [-6, 6]
+    assert "sigmoid: the function goes from 0.00" in alts[0] and "largest, 0.25, at x = 0.00" in alts[0]
+    share = int(alts[0].split("below 0.05 on ")[1].split("%")[0])
+    assert 45 <= share <= 55
+    assert "largest, 1.00, at x = 0.00" in alts[1]           # tanh
+    assert "below 0.05 on 50% of the axis" in alts[2]        # ReLU: flat for every x <= 0
+    assert "from -0.60 at x = -6" in alts[3]                 # LeakyReLU(0.1): 0.1 * -6
+    assert "below 0.05 on 0% of the axis" in alts[3]         # slope 0.1 everywhere on the left
 
 
-def test_plot_activation_draws_function_and_derivative():
-    fig = plot_activation("leaky_relu", negative_slope=0.1)
-    assert len(fig.axes) == 2
-    dy = fig.axes[1].lines[0].get_ydata()
-    assert dy.min() == pytest.approx(0.1) and dy.max() == pytest.approx(1.0)
-    with pytest.raises(CompanionValueError, match="x_range"):
-        plot_activation("relu", x_range=0.0)
+# ---- the histogram widget --------------------------------------------------------------------
 
-
-# ---- the explorer widget -------------------------------------------------------------------
-
-def test_explorer_frame_follows_the_toggle_and_the_slope_slider():
-    v = activation_explorer(slopes=[0.01, 0.3, 0.5])
-    assert list(v.control.options) == ["sigmoid", "tanh", "ReLU", "LeakyReLU"]
-    assert v.index == 0
-    first = v.frames[0].value
-    v.control.index = 2
-    assert v.index == 2 and v.frames[2].value != first
-    v.control.value = "LeakyReLU"
-    assert v.index == 3 and v.frames[3] is v.leaky
-    assert v.leaky.index == 1  # starts at Keras's default slope, 0.3
-    v.leaky.control.value = "0.01"
-    assert v.leaky.index == 0
-    assert v.leaky.frames[0].value != v.leaky.frames[1].value
-    # each picture says in words what it shows
-    assert "0.25" in v.frames[0].value and "negative_slope 0.01" in v.leaky.frames[0].value
-    # the browser-side links make the static page react
-    assert v.link.target == (v.stack, "selected_index")
-    assert v.leaky.link.target == (v.leaky.stack, "selected_index")
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(slopes=0.3), "slopes"),
-    (dict(slopes=[]), "slopes"),
-    (dict(slopes=[0.1] * 13), "slopes"),
-    (dict(slopes=[0.1, 0.1]), "slopes"),
-    (dict(slopes=[0.1, 2.0]), r"slopes\[1\]"),
-    (dict(x_range=-1.0), "x_range"),
-])
-def test_explorer_rejects_bad_arguments(kwargs, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        activation_explorer(**kwargs)
-
-
-# ---- the histogram widget ------------------------------------------------------------------
-
-def _fake_activations(shrink: float, layers: int = 4) -> list[np.ndarray]:
+def _fake_outputs(shrink: float, layers: int = 10) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     return [np.maximum(rng.normal(size=(64, 16)) * shrink ** i, 0) for i in range(layers)]
 
 
-def test_histograms_frame_follows_the_toggle():
-    v = activation_histograms({"level": _fake_activations(1.0), "shrinking": _fake_activations(0.5)})
+def test_histogram_viewer_toggle_switches_the_frame(ns):
+    outputs = {"level": _fake_outputs(1.0), "shrinking": _fake_outputs(0.5)}
+    v = ns["histogram_viewer"](outputs)
     assert list(v.control.options) == ["level", "shrinking"]
-    assert v.index == 0
-    v.control.value = "shrinking"
+    assert len(v.frames) == 2 and v.index == 0
+    v.control.index = 1
     assert v.index == 1
-    assert v.frames[0].value != v.frames[1].value
-    assert "shrinking: histograms of the activations of 4 layers" in v.frames[1].value
-
-
-def test_layer_histograms_report_std_and_zeros_per_layer():
-    acts = _fake_activations(0.5, layers=3)
-    fig = plot_layer_histograms(acts)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    assert len(titles) == 3
-    assert titles[0].startswith(f"layer 1: std {acts[0].std():.2g}") and "zeros" in titles[0]
-
-
-@pytest.mark.parametrize("arg, match", [
-    ([np.zeros((2, 2))], "activations_by_name"),
-    ({}, "activations_by_name"),
-    ({"a": [np.ones((2, 2))], "b": [np.ones((2, 2))] * 2}, "activations_by_name"),
-    ({"a": ["x"]}, r"activations_by_name\['a'\]\[0\]"),
-])
-def test_histograms_reject_bad_arguments(arg, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        activation_histograms(arg)
-
-
-def test_layer_histograms_reject_too_many_layers():
-    with pytest.raises(CompanionValueError, match="activations"):
-        plot_layer_histograms([np.ones(3)] * 13)
+    assert v.frames[0].png != v.frames[1].png
+    last = outputs["shrinking"][-1].std()
+    assert (f"shrinking: histograms of the activations of 10 layers; their standard deviation goes from "
+            f"{outputs['shrinking'][0].std():.2g} in layer 1 to {last:.2g} in layer 10") in v.frames[1].value
 
 
 # ---- bands on the full run's figures -------------------------------------------------------

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets import regularization as reg
-
+from chapter_code import chapter_functions
 from recorded import fig
-
-RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
-NOTEBOOK = RESULTS.parent / "ch07_l1_l2.ipynb"
 
 
 @pytest.fixture(autouse=True)
@@ -32,115 +26,79 @@ def _history(final: float, epochs: int = 4) -> dict:
     return {"accuracy": acc, "val_accuracy": [a - 0.02 for a in acc]}
 
 
-def _weights(scale: float, zeros: float = 0.0, n: int = 2000) -> np.ndarray:
-    w = np.random.default_rng(0).normal(0.0, scale, n)
-    w[: int(zeros * n)] = 0.0
-    return w
+KERNEL = np.array([[0.0, 0.0005, -0.2], [0.3, -0.0009, 0.1]], dtype="float32")
+
+
+def _model(regularizer=None, scale: float = 1.0) -> keras.Model:
+    model = keras.Sequential([keras.Input(shape=(2,)),
+                              keras.layers.Dense(3, name="hidden", kernel_regularizer=regularizer),
+                              keras.layers.Dense(2)])
+    model.get_layer("hidden").kernel.assign(KERNEL * scale)
+    return model
 
 
 @pytest.fixture(scope="module")
-def explorer():
-    runs = {"L1": {"0": _history(0.9), "0.001": _history(0.85), "0.01": _history(0.75)},
-            "L2": {"0": _history(0.9), "0.01": _history(0.88)}}
-    weights = {"L1": {"0": _weights(0.05), "0.001": _weights(0.04, 0.5), "0.01": _weights(0.02, 0.9)},
-               "L2": {"0": _weights(0.05), "0.01": _weights(0.02)}}
-    return reg.penalty_explorer(runs, weights, start=1)
+def runs():
+    settings = {("none", 0.0): (None, 1.0, 0.9), ("L1", 1e-3): (keras.regularizers.L1(1e-3), 1.0, 0.85),
+                ("L1", 1e-2): (keras.regularizers.L1(1e-2), 0.001, 0.75),
+                ("L2", 1e-2): (keras.regularizers.L2(1e-2), 0.5, 0.88)}
+    models = {s: _model(reg, scale) for s, (reg, scale, _) in settings.items()}
+    histories = {s: _history(final) for s, (_, _, final) in settings.items()}
+    return histories, models
 
 
-# ---- weight statistics ---------------------------------------------------------------------
-
-def test_weight_stats_counts_near_and_exact_zeros():
-    stats = reg.weight_stats([0.0, 0.0005, -0.0009, 0.2, -0.3], threshold=1e-3)
-    assert stats["near_zero"] == pytest.approx(0.6)
-    assert stats["exact_zero"] == pytest.approx(0.2)
-    assert stats["std"] == pytest.approx(np.std([0.0, 0.0005, -0.0009, 0.2, -0.3]))
-    assert reg.weight_stats(np.ones((3, 4)))["near_zero"] == 0.0
+@pytest.fixture(scope="module")
+def viewer(runs):
+    ns = chapter_functions("ch07", "penalty_viewer")
+    return ns["penalty_viewer"](*runs, start=1)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(weights=[]), "weights"),
-    (dict(weights=[0.1, np.nan]), "weights"),
-    (dict(weights="abc"), "weights"),
-    (dict(weights=[0.1], threshold=0.0), "threshold"),
-    (dict(weights=[0.1], threshold=2.0), "threshold"),
-])
-def test_weight_stats_rejects_bad_arguments(kwargs, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        reg.weight_stats(**kwargs)
+# ---- the widget ----------------------------------------------------------------------------
+
+def test_viewer_toggle_switches_penalty(viewer):
+    assert viewer.control.options == ("L1", "L2")
+    viewer.control.index = 1
+    assert viewer.index == 1
+    assert viewer.frames[1].control.options == ("0", "0.01")   # no penalty, then L2's strengths
+    viewer.control.index = 0
+    assert viewer.index == 0
 
 
-def test_plot_penalty_run_draws_histogram_and_curves():
-    fig = reg.plot_penalty_run(_history(0.9), _weights(0.05, 0.5), title="L1",
-                               weight_range=0.2, accuracy_range=(0.6, 1.0))
-    ax_w, ax_acc = fig.axes
-    assert "50% of |w| < 0.001" in ax_w.get_title()
-    assert ax_w.get_yscale() == "log"
-    assert len(ax_acc.lines) == 2 and ax_acc.get_ylim() == (0.6, 1.0)
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(history=[0.1, 0.2]), "history"),
-    (dict(history={"accuracy": [0.5]}), "history"),
-    (dict(history={"accuracy": [0.5, 0.6], "val_accuracy": [0.5]}), "history"),
-    (dict(weight_range=0.0), "weight_range"),
-    (dict(accuracy_range=(0.9, 0.5)), "accuracy_range"),
-])
-def test_plot_penalty_run_rejects_bad_arguments(kwargs, match):
-    args = dict(history=_history(0.9), weights=_weights(0.05)) | kwargs
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        reg.plot_penalty_run(**args)
-
-
-# ---- the explorer widget -------------------------------------------------------------------
-
-def test_explorer_toggle_switches_penalty(explorer):
-    assert explorer.control.options == ("L1", "L2")
-    explorer.control.index = 1
-    assert explorer.index == 1
-    assert explorer.stack.children[1].control.options == ("0", "0.01")
-    explorer.control.index = 0
-    assert explorer.index == 0
-
-
-def test_explorer_slider_switches_strength_frame(explorer):
-    inner = explorer.frames[0]
+def test_viewer_slider_switches_strength_frame(viewer):
+    inner = viewer.frames[0]
+    assert inner.control.options == ("0", "0.001", "0.01")
     assert inner.index == 1                      # start=1
-    shown = inner.stack.children[inner.index].png
-    inner.control.value = "0.01"
+    shown = inner.frames[inner.index].png
+    inner.control.index = 2
     assert inner.index == 2
-    assert inner.stack.children[inner.index].png != shown
-    assert "90% of the weights" in inner.stack.children[2].value   # alt text
-    assert inner.link.source == (inner.control, "index")
-    inner.control.value = "0"
+    assert inner.frames[2].png != shown
+    assert "L1, strength 0.01: 100% of the hidden weights" in inner.frames[2].value   # alt text
+    inner.control.index = 0
     assert inner.index == 0
 
 
-def test_explorer_fits_the_page_budget(explorer):
-    sizes = [len(frame.png) for viewer in explorer.frames for frame in viewer.frames]
+def test_viewer_penalty_comes_from_the_layers_keras_regularizer(viewer, runs):
+    # The alt text states the penalty each frame shows: Keras's L1(λ)(kernel) = λ·Σ|w|,
+    # L2(λ)(kernel) = λ·Σw²; no penalty for the plain model.
+    l1 = float(keras.regularizers.L1(1e-3)(KERNEL))
+    l2 = float(keras.regularizers.L2(1e-2)(KERNEL * 0.5))
+    assert l1 == pytest.approx(1e-3 * np.abs(KERNEL).sum(), rel=1e-5)
+    assert f"penalty {l1:.4g}," in viewer.frames[0].frames[1].value
+    assert f"penalty {l2:.4g}," in viewer.frames[1].frames[1].value
+    assert "penalty 0," in viewer.frames[0].frames[0].value
+
+
+def test_viewer_counts_near_zero_weights(viewer):
+    # KERNEL has 3 of 6 weights with |w| < 0.001; scaled by 0.001 all 6 are.
+    assert "50% of the hidden weights have |w| &lt; 0.001" in viewer.frames[0].frames[1].value
+    assert "100% of the hidden weights" in viewer.frames[0].frames[2].value
+    assert f"std {np.std(KERNEL):.3f}" in viewer.frames[0].frames[0].value
+
+
+def test_viewer_fits_the_page_budget(viewer):
+    sizes = [len(frame.png) for inner in viewer.frames for frame in inner.frames]
     assert len(sizes) == 5
-    assert max(sizes) <= 25_000 and 1.33 * sum(sizes) < 1_000_000
-
-
-@pytest.mark.parametrize("runs, weights, match", [
-    ({}, {}, "runs"),
-    ({"L1": {"0": _history(0.9)}}, {"L2": {"0": _weights(0.05)}}, "weights"),
-    ({"L1": {"0": _history(0.9)}}, {"L1": {"1": _weights(0.05)}}, r"weights\['L1'\]"),
-    ({"L1": {"0": {"accuracy": [0.5]}}}, {"L1": {"0": _weights(0.05)}}, r"runs\['L1'\]\['0'\]"),
-    ({"L1": {str(i): _history(0.9) for i in range(13)}},
-     {"L1": {str(i): _weights(0.05) for i in range(13)}}, r"runs\['L1'\]"),
-    ({"L1": {"0": _history(0.9)}}, {"L1": {"0": []}}, r"weights\['L1'\]\['0'\]"),
-])
-def test_explorer_rejects_bad_arguments(runs, weights, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        reg.penalty_explorer(runs, weights)
-
-
-def test_explorer_rejects_bad_start_and_threshold():
-    runs, weights = {"L2": {"0": _history(0.9)}}, {"L2": {"0": _weights(0.05)}}
-    with pytest.raises(CompanionValueError, match="start"):
-        reg.penalty_explorer(runs, weights, start=3)
-    with pytest.raises(CompanionValueError, match="threshold"):
-        reg.penalty_explorer(runs, weights, threshold=0.0)
+    assert max(sizes) <= 40_000 and 1.33 * sum(sizes) < 1_000_000
 
 
 # ---- recorded figures and their bands ------------------------------------------------------

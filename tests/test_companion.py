@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 import companion
-from companion import checks, execute, plots, quiz, results, widgets
+from companion import checks, plots, quiz, results, widgets
 from companion.errors import CompanionTypeError, CompanionValueError
 
 
@@ -90,8 +90,8 @@ def test_plot_probabilities_validates_a_softmax_row():
 
 # ---- widgets -----------------------------------------------------------------------------
 
-def test_stack_viewer_switches_frame_when_the_control_moves():
-    v = widgets.stack_viewer([b"one", b"two", b"three"], ["1", "2", "3"], control="slider")
+def test_frame_viewer_switches_frame_when_the_control_moves():
+    v = widgets.frame_viewer([b"one", b"two", b"three"], ["1", "2", "3"], control="slider")
     assert v.index == 0
     v.control.value = "3"
     assert v.index == 2 and v.frames[2].png == b"three"
@@ -101,8 +101,8 @@ def test_stack_viewer_switches_frame_when_the_control_moves():
 
 
 @pytest.mark.parametrize("kind", ["dropdown", "toggle"])
-def test_stack_viewer_other_controls(kind):
-    v = widgets.stack_viewer([b"a", b"b"], ["x", "y"], control=kind, start=1)
+def test_frame_viewer_other_controls(kind):
+    v = widgets.frame_viewer([b"a", b"b"], ["x", "y"], control=kind, start=1)
     assert v.index == 1
     v.control.index = 0
     assert v.index == 0
@@ -117,26 +117,16 @@ def test_stack_viewer_other_controls(kind):
     (dict(frames=[b"a"], labels=["x"], start=3), "start"),
     (dict(frames=[1], labels=["x"]), r"frames\[0\]"),
 ])
-def test_stack_viewer_rejects_bad_arguments(kwargs, match):
+def test_frame_viewer_rejects_bad_arguments(kwargs, match):
     with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        widgets.stack_viewer(**kwargs)
+        widgets.frame_viewer(**kwargs)
 
 
-def test_class_browser_shows_a_different_picture_per_class():
-    rng = np.random.default_rng(1)
-    imgs, labs = rng.random((30, 28, 28)), np.arange(30) % 3
-    v = widgets.class_browser(imgs, labs, ["a", "b", "c"], per_class=4)
-    assert v.control.options == ("a", "b", "c")
-    pictures = {f.png for f in v.frames}
-    assert len(pictures) == 3 and all(p[:4] == b"\x89PNG" for p in pictures)
-    assert "class 2, c" in v.frames[2].value  # alt text says what the picture shows
-    v.control.index = 2
-    assert v.stack.selected_index == 2
-
-
-def test_class_browser_needs_every_class():
-    with pytest.raises(CompanionValueError, match="class 2"):
-        widgets.class_browser(np.zeros((4, 28, 28)), [0, 1, 0, 1], ["a", "b", "c"])
+def test_frame_viewer_renders_figures_and_closes_them():
+    figs = [plt.figure(figsize=(2, 1)) for _ in range(2)]
+    v = widgets.frame_viewer(figs, ["a", "b"], description="Rate:")
+    assert all(f.png[:4] == b"\x89PNG" for f in v.frames) and 'alt="Rate: b"' in v.frames[1].value
+    assert not any(plt.fignum_exists(f.number) for f in figs)
 
 
 def test_probability_viewer_frames_follow_the_slider():
@@ -254,149 +244,62 @@ def test_check_history_hints(keras):
 
 # ---- results -----------------------------------------------------------------------------
 
-def test_results_are_written_and_tabled(tmp_path, monkeypatch):
+def test_compare_with_sources_shows_words_and_numbers_without_a_difference_column():
+    table = results.compare_with_sources([("val accuracy", "001", 0.843, np.float32(0.8458), "same data"),
+                                          ("dropout narrows the gap", "002", "yes", "yes", "MNIST: direction only"),
+                                          ("parameters", "001", 78500, 78500, "")])
+    html = table._repr_html_()
+    assert "0.8430" in html and "0.8458" in html and "78,500" in html and ">yes<" in html
+    assert "difference" not in html.lower() and "1.0000" not in html
+    assert "| val accuracy | 001 | 0.8430 | 0.8458 | same data |" in table.to_markdown()
+
+
+def test_record_writes_the_figures_and_the_comparison(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPANION_RESULTS_DIR", str(tmp_path))
     monkeypatch.setenv("COMPANION_FAST", "0")
-    r = results.Results("chX")
-    assert r.record("acc", np.float32(0.85), label="accuracy", source=0.84, source_label="001") \
-        == pytest.approx(0.85)
-    r.record("other", 3, label="no source")
-    data = results.load_results(tmp_path / "chX.json")
-    assert data["fast"] is False and set(data["figures"]) == {"acc", "other"}
-    html = r.table()._repr_html_()
-    assert "0.8400" in html and "+0.0100" in html and "no source" not in html
-    assert "Fast mode" not in html
+    table = results.compare_with_sources([("acc", "001", 0.84, 0.85, "")])
+    path = results.record("chX", {"acc": np.float64(0.85), "epochs": 3}, sources=table)
+    data = json.loads(path.read_text())
+    assert data["fast"] is False and data["figures"] == {"acc": 0.85, "epochs": 3.0}
+    assert data["sources"][0]["source_figure"] == 0.84
 
 
-def test_results_in_memory_only_without_a_folder(monkeypatch):
+def test_record_writes_nothing_without_a_folder(monkeypatch):
     monkeypatch.delenv("COMPANION_RESULTS_DIR", raising=False)
-    r = results.Results("chY")
-    r.record("x", 1.0, label="x", source=1.0)
-    assert r.path is None and r["x"] == 1.0
+    assert results.record("chY", {"x": 1.0}) is None
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(name="", value=1, label="x"), "name"),
-    (dict(name="a", value=float("nan"), label="x"), "value"),
-    (dict(name="a", value="0.8", label="x"), "value"),
-    (dict(name="a", value=1, label=""), "label"),
-    (dict(name="a", value=1, label="x", source=float("inf")), "source"),
+    (dict(chapter="../evil", figures={"a": 1}), "chapter"),
+    (dict(chapter="ch1", figures={}), "figures"),
+    (dict(chapter="ch1", figures={"a": float("nan")}), "figures"),
+    (dict(chapter="ch1", figures={"a": "0.8"}), "figures"),
+    (dict(chapter="ch1", figures={"a": 1}, sources=[("x",)]), "sources"),
 ])
 def test_record_rejects_bad_figures(kwargs, match, monkeypatch):
     monkeypatch.delenv("COMPANION_RESULTS_DIR", raising=False)
     with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        results.Results("chZ").record(**kwargs)
+        results.record(**kwargs)
 
 
-def test_results_chapter_name_is_checked():
-    with pytest.raises(CompanionValueError, match="chapter"):
-        results.Results("../evil")
-
-
-# ---- full-run tools ----------------------------------------------------------------------
-
-def _nb(*sources):
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t")]
-                                    + [nbformat.v4.new_code_cell(s) for s in sources])
-
-
-def test_code_hash_changes_with_code_only():
-    a = _nb("x = 1", "print(x)")
-    b = _nb("x = 1  ", "print(x)")
-    b.cells[0].source = "# another title"
-    assert execute.code_hash(a) == execute.code_hash(b)
-    assert execute.code_hash(a) != execute.code_hash(_nb("x = 2", "print(x)"))
-
-
-def test_prune_widget_state_keeps_what_outputs_need():
-    nb = _nb("w")
-    nb.cells[1].outputs = [nbformat.v4.new_output(
-        "display_data", data={execute.WIDGET_VIEW: {"model_id": "aa", "version_major": 2}})]
-    nb.metadata["widgets"] = {execute.WIDGET_STATE: {"state": {
-        "aa": {"state": {"children": ["IPY_MODEL_bb"]}},
-        "bb": {"state": {}}, "cc": {"state": {}}}}}
-    assert execute.prune_widget_state(nb) == 1
-    assert set(nb.metadata["widgets"][execute.WIDGET_STATE]["state"]) == {"aa", "bb"}
-
-
-def test_execute_notebook_runs_stamps_and_records(tmp_path):
-    nb = _nb("from companion.results import Results\nr = Results('ch99')\nr.record('x', 0.5, label='x')",
-             "import ipywidgets as w\nw.IntSlider()")
-    path = tmp_path / "ch99_demo.ipynb"
-    nbformat.write(nb, path)
-    stamp = execute.execute_notebook(path, fast=True, results_dir=tmp_path / "res", quiet=True)
-    done = nbformat.read(path, as_version=4)
-    assert execute.stamp_of(done)["code_sha256"] == execute.code_hash(done) == stamp["code_sha256"]
-    assert done.cells[2].outputs[0]["data"][execute.WIDGET_VIEW]
-    assert done.metadata["widgets"][execute.WIDGET_STATE]["state"]
-    saved = json.loads((tmp_path / "res" / "ch99.json").read_text())
-    assert saved["fast"] is True and saved["code_sha256"] == stamp["code_sha256"]
-    assert os.environ["COMPANION_FAST"] == "1"  # restored for the rest of the session
-
-
-def _tiny_book(tmp_path, sources):
-    """A book folder with notebooks, a results folder and an appendix, like the real one."""
-    book = tmp_path / "book"
-    (book / "appendix").mkdir(parents=True)
-    paths = []
-    for stem, code in sources.items():
-        nb = _nb(code)
-        nb.cells[0].source = f"# Chapter {stem}"
-        paths.append(book / f"{stem}.ipynb")
-        nbformat.write(nb, paths[-1])
-    return book, paths
-
-
-def test_parallel_runner_stamps_every_chapter_and_writes_the_report_once(tmp_path, capsys):
-    record = "from companion.results import Results\nResults('{c}').record('x', {v}, label='x')"
-    book, paths = _tiny_book(tmp_path, {"ch97_a": record.format(c="ch97", v=0.25),
-                                        "ch98_b": record.format(c="ch98", v=0.75)})
-    assert execute.main(["--jobs", "2", *map(str, paths)]) == 0
-    for path in paths:
-        stamp = execute.stamp_of(path)
-        assert stamp["fast"] is False and stamp["code_sha256"] == execute.code_hash(path)
-        # the environment's setting, passed on untouched (None: TensorFlow's default, as in the book)
-        expected = os.environ.get("TF_NUM_INTRAOP_THREADS")
-        assert stamp["tf_threads"] == (int(expected) if expected else None)
-    assert json.loads((book / "results" / "ch98.json").read_text())["figures"]["x"]["value"] == 0.75
-    report = (book / "appendix" / "reproduction.md").read_text()
-    assert "Chapter ch97_a" in report and "Chapter ch98_b" in report
-    assert "2 at a time" in capsys.readouterr().out
-    assert os.environ["COMPANION_FAST"] == "1"
-
-
-def test_parallel_runner_reports_a_failing_chapter_and_keeps_it_unchanged(tmp_path, capsys):
-    book, paths = _tiny_book(tmp_path, {"ch97_ok": "x = 1", "ch98_bad": "raise ValueError('boom')"})
-    before = paths[1].read_text()
-    assert execute.main(["--jobs", "2", *map(str, paths)]) == 1
-    assert execute.stamp_of(paths[0])["code_sha256"] == execute.code_hash(paths[0])
-    assert paths[1].read_text() == before
-    err = capsys.readouterr().err
-    assert "ch98_bad" in err and "failed" in err
-
-
-def test_runner_sets_tensorflow_threads_for_the_kernel_and_restores_the_environment(tmp_path):
-    code = "import os\nprint(os.environ.get('TF_NUM_INTRAOP_THREADS'), os.environ.get('TF_NUM_INTEROP_THREADS'))"
-    _, (path,) = _tiny_book(tmp_path, {"ch99_threads": code})
-    before = os.environ.get("TF_NUM_INTRAOP_THREADS")
-    stamp = execute.execute_notebook(path, fast=True, results_dir=tmp_path / "res", quiet=True, threads=1)
-    assert stamp["tf_threads"] == 1
-    assert nbformat.read(path, as_version=4).cells[1].outputs[0]["text"].split() == ["1", "1"]
-    assert os.environ.get("TF_NUM_INTRAOP_THREADS") == before
-    with pytest.raises(CompanionValueError, match="threads"):
-        execute.execute_notebook(path, threads=0)
-
-
-def test_runner_refuses_bad_arguments_before_starting_a_kernel(tmp_path, capsys):
-    _, (path,) = _tiny_book(tmp_path, {"ch99_x": "x = 1"})
-    with pytest.raises(SystemExit):
-        execute.main(["--jobs", "0", str(path)])
-    with pytest.raises(CompanionValueError, match="notebook"):
-        execute.main([str(tmp_path / "missing.ipynb")])
-    assert execute.stamp_of(path) == {}
+@pytest.mark.parametrize("rows", [[], [("a", "001", 1.0, 2.0)], [("a", "001", float("inf"), 2.0, "")]])
+def test_compare_with_sources_rejects_bad_rows(rows):
+    with pytest.raises((CompanionTypeError, CompanionValueError), match="rows"):
+        results.compare_with_sources(rows)
 
 
 # ---- setup and validation ----------------------------------------------------------------
+
+def test_setup_notebook_changes_no_setting_of_the_kernel():
+    """A learner's kernel gets seeds and quiet logs, nothing else (no GC or Grappler tweaks)."""
+    import gc
+
+    import tensorflow as tf
+
+    before = (gc.get_threshold(), tf.config.optimizer.get_experimental_options())
+    companion.setup_notebook(seed=1, show=False)
+    assert (gc.get_threshold(), tf.config.optimizer.get_experimental_options()) == before
+
 
 def test_setup_notebook_seeds_and_reports(capsys):
     info = companion.setup_notebook(seed=7)
@@ -405,63 +308,6 @@ def test_setup_notebook_seeds_and_reports(capsys):
     a = np.random.rand(3)
     companion.setup_notebook(seed=7, show=False)
     assert np.array_equal(a, np.random.rand(3))
-
-
-def test_setup_notebook_skips_optimizing_only_small_graphs():
-    import tensorflow as tf
-    from companion.notebook import MIN_OPTIMIZED_GRAPH_NODES, skip_optimizing_small_graphs
-
-    try:
-        skip_optimizing_small_graphs(0)
-        assert tf.config.optimizer.get_experimental_options().get("min_graph_nodes", 0) == 0
-        companion.setup_notebook(seed=42, show=False)
-        assert tf.config.optimizer.get_experimental_options()["min_graph_nodes"] == MIN_OPTIMIZED_GRAPH_NODES
-    finally:
-        skip_optimizing_small_graphs()
-
-
-def _train_small_network(min_nodes: int) -> tuple[list[float], np.ndarray]:
-    """Two epochs of a small Dense/BatchNormalization/Dropout network under one setting."""
-    import keras
-    from companion.notebook import skip_optimizing_small_graphs
-
-    skip_optimizing_small_graphs(min_nodes)
-    try:
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(512, 20)).astype("float32")
-        y = (x[:, :3].sum(axis=1) > 0).astype("int64")
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(42)
-        model = keras.Sequential([
-            keras.Input(shape=(20,)),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.BatchNormalization(),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(2, activation="softmax"),
-        ])
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], steps_per_execution=8)
-        history = model.fit(x[:384], y[:384], epochs=2, batch_size=32,
-                            validation_data=(x[384:], y[384:]), verbose=0)
-        return history.history["val_loss"] + history.history["loss"], model.predict(x[384:], verbose=0)
-    finally:
-        skip_optimizing_small_graphs()
-
-
-def test_skipping_small_graphs_changes_no_result():
-    """TensorFlow's default (4 nodes) and the companion's 32 give bit-identical training."""
-    default = _train_small_network(0)
-    skipped = _train_small_network(32)
-    assert default[0] == skipped[0]
-    assert np.array_equal(default[1], skipped[1])
-
-
-@pytest.mark.parametrize("min_nodes", [-1, 10_001, 1.5, "32", True, None])
-def test_skip_optimizing_small_graphs_rejects_bad_values(min_nodes):
-    from companion.notebook import skip_optimizing_small_graphs
-
-    with pytest.raises((CompanionTypeError, CompanionValueError), match="min_nodes"):
-        skip_optimizing_small_graphs(min_nodes)
 
 
 @pytest.mark.parametrize("seed", [-1, 2**33, 1.5, "42", True])
@@ -484,9 +330,9 @@ def test_plot_history_fails_cleanly_on_arbitrary_input(value):
 
 @hsettings(max_examples=60, deadline=None)
 @given(st.one_of(st.integers(), st.floats(), st.text(max_size=5), st.none(), st.booleans()))
-def test_stack_viewer_start_is_validated(start):
+def test_frame_viewer_start_is_validated(start):
     try:
-        v = widgets.stack_viewer([b"a", b"b"], ["x", "y"], start=start)
+        v = widgets.frame_viewer([b"a", b"b"], ["x", "y"], start=start)
     except (CompanionTypeError, CompanionValueError) as err:
         assert "start" in str(err)
     else:
@@ -538,22 +384,6 @@ def test_sweep_rejects_bad_arguments(kwargs, match):
         experiments.sweep(x=x, y=y, verbose=False, **kwargs)
 
 
-def test_prune_widget_state_keeps_links_between_kept_models():
-    nb = _nb("w")
-    nb.cells[1].outputs = [nbformat.v4.new_output(
-        "display_data", data={execute.WIDGET_VIEW: {"model_id": "0a", "version_major": 2}})]
-    state = {"0a": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_1b", "IPY_MODEL_2c"]}},
-             "1b": {"model_name": "IntSliderModel", "state": {}},
-             "2c": {"model_name": "StackModel", "state": {}},
-             "3d": {"model_name": "LinkModel",
-                      "state": {"source": ["IPY_MODEL_1b", "value"], "target": ["IPY_MODEL_2c", "selected_index"]}},
-             "4e": {"model_name": "LinkModel",
-                       "state": {"source": ["IPY_MODEL_1b", "value"], "target": ["IPY_MODEL_5f", "x"]}}}
-    nb.metadata["widgets"] = {execute.WIDGET_STATE: {"state": state}}
-    execute.prune_widget_state(nb)
-    assert set(nb.metadata["widgets"][execute.WIDGET_STATE]["state"]) == {"0a", "1b", "2c", "3d"}
-
-
 def test_fit_quickly_takes_class_numbers_as_a_column_or_a_row():
     """Sparse targets of shape (n, 1) train exactly like (n,), also after the other shape ran.
 
@@ -576,58 +406,3 @@ def test_fit_quickly_takes_class_numbers_as_a_column_or_a_row():
         runs.append(fit_quickly(model, x, targets, epochs=2, batch_size=8,
                                 validation_data=(x[:16], val), steps_per_execution=4))
     assert runs[0] == runs[1] == runs[2]
-
-
-def test_setup_notebook_collects_garbage_less_often():
-    import gc
-
-    from companion.notebook import GC_THRESHOLDS, collect_garbage_less_often
-
-    before = gc.get_threshold()
-    try:
-        gc.set_threshold(700, 10, 10)
-        frozen = gc.get_freeze_count()
-        companion.setup_notebook(seed=42, show=False)
-        assert gc.get_threshold() == GC_THRESHOLDS
-        assert gc.get_freeze_count() >= frozen
-        gc.set_threshold(700, 10, 10)
-        assert collect_garbage_less_often(1000, freeze=False) == (700, 10, 10)
-        assert gc.get_threshold() == (1000, *GC_THRESHOLDS[1:])
-    finally:
-        gc.set_threshold(*before)
-
-
-def test_collecting_garbage_less_often_still_frees_cycles():
-    """Unreachable cycles are still freed: by the next collection, or at once by clear_session."""
-    import gc
-    import weakref
-
-    import keras
-    from companion.notebook import collect_garbage_less_often
-
-    class Node:
-        pass
-
-    before = collect_garbage_less_often(freeze=False)
-    try:
-        a, b = Node(), Node()
-        a.other, b.other = b, a
-        ref = weakref.ref(a)
-        del a, b
-        keras.backend.clear_session()
-        assert ref() is None
-    finally:
-        gc.set_threshold(*before)
-
-
-@pytest.mark.parametrize("kwargs", [dict(first=699), dict(first=1_000_001), dict(first=1.5),
-                                    dict(first="700"), dict(first=True), dict(freeze=1)])
-def test_collect_garbage_less_often_rejects_bad_values(kwargs):
-    import gc
-
-    from companion.notebook import collect_garbage_less_often
-
-    before = gc.get_threshold()
-    with pytest.raises((CompanionTypeError, CompanionValueError), match="first|freeze"):
-        collect_garbage_less_often(**kwargs)
-    assert gc.get_threshold() == before

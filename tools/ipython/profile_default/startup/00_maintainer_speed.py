@@ -47,8 +47,10 @@ def _acts_on_batches(callbacks):
 
 def _with_steps(method):
     def run(self, *args, callbacks=None, **kwargs):
-        # Only models the chapter left at Keras's default of 1 (a chapter that sets it keeps its value).
-        if getattr(self, "_tools_manage_steps", self.steps_per_execution == 1):
+        # Only models the chapter left at Keras's default of 1 (a chapter that sets it keeps its
+        # value), and not fit's own validation pass (it hands evaluate a CallbackList).
+        if (not isinstance(callbacks, keras.callbacks.CallbackList)
+                and getattr(self, "_tools_manage_steps", self.steps_per_execution == 1)):
             self._tools_manage_steps = True
             wanted = 1 if _acts_on_batches(callbacks) else STEPS_PER_EXECUTION
             if self.steps_per_execution != wanted:
