@@ -1,40 +1,18 @@
 """Load Fashion-MNIST the way the course uses it, from a verified local copy.
 
-The course trains every model on Fashion-MNIST: 70,000 grayscale images of
-28 x 28 pixels, in 10 classes of clothing. :func:`load_fashion_mnist` returns
-them already split the way the source notes split them::
+:func:`load_fashion_mnist` returns the 70,000 images (28 x 28 grey pixels, 10
+classes of clothing) split as the source notes split them, with
+``train_test_split(..., test_size=0.2, random_state=42)``: 48,000 training,
+12,000 validation and 10,000 test images.
 
-    from sklearn.model_selection import train_test_split
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_train_full, y_train_full, test_size=0.2, random_state=42)
-
-that is 48,000 training, 12,000 validation and 10,000 test images.
-
-Where the files come from
--------------------------
-The data are four files (``.gz`` or already decompressed)::
-
-    train-images-idx3-ubyte   train-labels-idx1-ubyte
-    t10k-images-idx3-ubyte    t10k-labels-idx1-ubyte
-
-They are looked for, in this order:
-
-1. Keras's own cache, ``$KERAS_HOME/datasets/fashion-mnist`` (``KERAS_HOME``
-   defaults to ``~/.keras``), where ``keras.datasets.fashion_mnist.load_data()``
-   keeps them;
-2. the folder named by the environment variable ``COMPANION_DATA_DIR``;
-3. ``/usr/share/datasets/fashion-mnist``, installed on Debian/Ubuntu by
-   ``sudo apt-get install dataset-fashion-mnist``;
-4. a download by Keras into its cache (what Colab and most readers get), tried
-   only when the download server answers within a few seconds, because Keras's
-   own download would otherwise wait forever on a machine without a network.
-
-Every file is checked against the SHA-256 of its decompressed content before
-use. A damaged copy is skipped (and reported if no good copy turns up); this
-module never deletes, moves or overwrites a file.
-
-Loading twice in one Python process reads the files once: the checked arrays
-are kept in memory, keyed by each file's path, size and modification time.
+The four files (``.gz`` or decompressed) are looked for, in this order, in
+Keras's cache (``$KERAS_HOME/datasets/fashion-mnist``), the folder named by
+``COMPANION_DATA_DIR``, ``/usr/share/datasets/fashion-mnist`` (Debian's
+``dataset-fashion-mnist``), and finally downloaded by Keras into its cache,
+tried only when the server answers within a few seconds (Keras's own download
+would wait forever offline). Every file is checked against the SHA-256 of its
+decompressed content; a damaged copy is skipped and reported, never deleted.
+Checked arrays are kept in memory, keyed by each file's path, size and time.
 """
 
 from __future__ import annotations
@@ -60,13 +38,7 @@ from ._validate import (check_array, check_bool, check_sequence_of_str, check_st
 from .errors import DataCorruptError, DataNotFoundError
 from .settings import settings
 
-__all__ = [
-    "CLASS_NAMES",
-    "FashionMNIST",
-    "load_fashion_mnist",
-    "load_raw_fashion_mnist",
-    "find_fashion_mnist",
-]
+__all__ = ["CLASS_NAMES", "FashionMNIST", "load_fashion_mnist"]
 
 #: Names of the 10 classes, indexed by label (0 = 'T-shirt/top', ...).
 CLASS_NAMES: tuple[str, ...] = (
@@ -260,70 +232,6 @@ def load_fashion_mnist(*, scale: bool = True, fast: bool | None = None) -> Fashi
         x_test=images(x_test, test_idx), y_test=y_test[test_idx],
         class_names=CLASS_NAMES, source=str(folder), fast=fast,
     )
-
-
-def load_raw_fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Load Fashion-MNIST like ``keras.datasets.fashion_mnist.load_data()``.
-
-    Same arrays as Keras's loader (60,000 training and 10,000 test images,
-    ``uint8``, not split, not scaled), but read from the first intact copy in
-    the search order of this module, checked, and never waiting forever on a
-    download.
-
-    Returns
-    -------
-    tuple
-        ``(x_train, y_train), (x_test, y_test)``: images of shape
-        ``(n, 28, 28)`` and labels of shape ``(n,)``, all ``uint8``. The arrays
-        are new copies that you may modify.
-
-    Raises
-    ------
-    DataNotFoundError
-        If no copy of the files was found and none could be downloaded.
-    DataCorruptError
-        If copies were found but none was intact.
-
-    Examples
-    --------
-    >>> (x_train, y_train), (x_test, y_test) = load_raw_fashion_mnist()
-    >>> x_train.shape, y_train.shape, x_test.shape, y_test.shape
-    ((60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
-    >>> x_train.dtype, int(x_train.max())
-    (dtype('uint8'), 255)
-    """
-    _, arrays = _locate_and_read()
-    return (
-        (arrays["train-images-idx3-ubyte"].copy(), arrays["train-labels-idx1-ubyte"].copy()),
-        (arrays["t10k-images-idx3-ubyte"].copy(), arrays["t10k-labels-idx1-ubyte"].copy()),
-    )
-
-
-def find_fashion_mnist() -> Path:
-    """Return the folder Fashion-MNIST is read from, after checking its files.
-
-    Runs the same search as :func:`load_fashion_mnist` (including the
-    download when nothing is found locally), so it raises the same errors.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder holding the four intact files.
-
-    Raises
-    ------
-    DataNotFoundError
-        If no copy of the files was found and none could be downloaded.
-    DataCorruptError
-        If copies were found but none was intact.
-
-    Examples
-    --------
-    >>> find_fashion_mnist()  # doctest: +SKIP
-    PosixPath('/usr/share/datasets/fashion-mnist')
-    """
-    folder, _ = _locate_and_read()
-    return folder
 
 
 # ---------------------------------------------------------------------------

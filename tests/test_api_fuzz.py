@@ -172,8 +172,6 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
         y_val=np.array([0, 1], dtype="uint8"), x_test=IMAGES[:1], y_test=np.array([2], dtype="uint8"),
         class_names=("a", "b", "c"), source="here", fast=True),
     "companion.data.load_fashion_mnist": lambda: dict(scale=True, fast=True),
-    "companion.data.load_raw_fashion_mnist": lambda: {},
-    "companion.data.find_fashion_mnist": lambda: {},
     # experiments
     "companion.experiments.fit_quickly": lambda: dict(
         model=_classifier(), x=X4, y=Y4, epochs=1, batch_size=8, validation_data=(X4[:4], Y4[:4]),

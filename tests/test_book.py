@@ -1,6 +1,6 @@
 """The HTML book builds cleanly from the committed outputs and works offline.
 
-One strict build (``scripts/build_book.py --strict``, i.e. ``jupyter-book
+One strict build (``tools/build_book.py --strict``, i.e. ``jupyter-book
 build -W -n --keep-going``) per test session, into a temporary folder: the
 repository's working tree is left as it was. ``tests/test_browser.py`` opens
 the same build in Chromium.
@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_SCRIPT = ROOT / "scripts" / "build_book.py"
+BUILD_SCRIPT = ROOT / "tools" / "build_book.py"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Script files the pages load for widgets and maths, relative to the HTML root,

@@ -78,7 +78,7 @@ def browser() -> Browser:
     executable = chromium_executable()
     if executable is None:
         pytest.skip("no Chromium binary: install Debian's chromium (make test does it, "
-                    "through scripts/system-deps.sh) or set COMPANION_CHROMIUM")
+                    "through tools/system-deps.sh) or set COMPANION_CHROMIUM")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_FLAGS)

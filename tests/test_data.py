@@ -181,7 +181,9 @@ def test_real_data_from_debian_package(monkeypatch):
     assert d.source == str(DEBIAN) and d.fast is False
 
     # The split is exactly the sources' train_test_split.
-    (x_full, y_full), (x_test, y_test) = data.load_raw_fashion_mnist()
+    arrays = data._locate_and_read()[1]
+    x_full, y_full = arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]
+    x_test, y_test = arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"]
     x_tr, x_va, y_tr, y_va = train_test_split(x_full, y_full, test_size=0.2, random_state=42)
     np.testing.assert_array_equal(d.y_train, y_tr)
     np.testing.assert_array_equal(d.y_val, y_va)
@@ -190,21 +192,9 @@ def test_real_data_from_debian_package(monkeypatch):
     np.testing.assert_array_equal(d.x_val, x_va.astype(np.float32) / 255)
     np.testing.assert_array_equal(d.x_test, x_test.astype(np.float32) / 255)
 
-    assert data.find_fashion_mnist() == DEBIAN
+    assert data._locate_and_read()[0] == DEBIAN
     text = repr(d)
     assert "(48000, 28, 28)" in text and "(10000, 28, 28)" in text and str(DEBIAN) in text
-
-
-def test_raw_loader_matches_keras_layout(tmp_path, raw_files, monkeypatch):
-    monkeypatch.setenv("COMPANION_DATA_DIR", str(good_folder(tmp_path / "d", raw_files)))
-    (x_train, y_train), (x_test, y_test) = data.load_raw_fashion_mnist()
-    assert x_train.shape == (60_000, 28, 28) and y_train.shape == (60_000,)
-    assert x_test.shape == (10_000, 28, 28) and y_test.shape == (10_000,)
-    assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
-    assert x_train.max() == 255 and y_train.max() == 9
-    # Same bytes as the file, after its 16-byte header.
-    expected = np.frombuffer((raw_files / "t10k-images-idx3-ubyte").read_bytes(), np.uint8, offset=16)
-    np.testing.assert_array_equal(x_test.reshape(-1), expected)
 
 
 def test_scale_false_gives_the_uint8_values(tmp_path, raw_files, monkeypatch):
@@ -221,9 +211,6 @@ def test_returned_arrays_are_independent_copies(tmp_path, raw_files, monkeypatch
     first = data.load_fashion_mnist(scale=False, fast=True)
     first.x_train[:] = 7
     first.y_train[:] = 7
-    (x_raw, y_raw), _ = data.load_raw_fashion_mnist()
-    x_raw[:] = 7
-    y_raw[:] = 7
     second = data.load_fashion_mnist(scale=False, fast=True)
     assert second.x_train.max() == 255
     assert set(np.unique(second.y_train)) == set(range(10))
@@ -278,7 +265,7 @@ def test_fast_argument_overrides_the_setting(tmp_path, raw_files, monkeypatch):
 def test_files_in_companion_data_dir_are_used(tmp_path, raw_files, monkeypatch, gz):
     folder = good_folder(tmp_path / "mine", raw_files, gz=gz)
     monkeypatch.setenv("COMPANION_DATA_DIR", str(folder))
-    assert data.find_fashion_mnist() == folder
+    assert data._locate_and_read()[0] == folder
     d = data.load_fashion_mnist(fast=True)
     assert d.source == str(folder)
 
@@ -287,14 +274,14 @@ def test_keras_cache_comes_first(tmp_path, raw_files, monkeypatch):
     good_folder(keras_dir(tmp_path), raw_files, gz=True)
     monkeypatch.setenv("COMPANION_DATA_DIR", str(good_folder(tmp_path / "mine", raw_files)))
     monkeypatch.setattr(data, "DEBIAN_DIR", good_folder(tmp_path / "deb", raw_files))
-    assert data.find_fashion_mnist() == keras_dir(tmp_path)
+    assert data._locate_and_read()[0] == keras_dir(tmp_path)
     assert data.load_fashion_mnist(fast=True).source == str(keras_dir(tmp_path))
 
 
 def test_companion_data_dir_comes_before_debian(tmp_path, raw_files, monkeypatch):
     monkeypatch.setenv("COMPANION_DATA_DIR", str(good_folder(tmp_path / "mine", raw_files)))
     monkeypatch.setattr(data, "DEBIAN_DIR", good_folder(tmp_path / "deb", raw_files))
-    assert data.find_fashion_mnist() == tmp_path / "mine"
+    assert data._locate_and_read()[0] == tmp_path / "mine"
 
 
 def test_keras_home_default_is_home_dot_keras(tmp_path, monkeypatch):
@@ -335,14 +322,14 @@ def test_damaged_copy_in_data_dir_is_skipped_for_debian(tmp_path, raw_files, mon
     damage_truncated_gz(bad_dir, raw_files)
     monkeypatch.setenv("COMPANION_DATA_DIR", str(bad_dir))
     monkeypatch.setattr(data, "DEBIAN_DIR", good_folder(tmp_path / "deb", raw_files, gz=True))
-    assert data.find_fashion_mnist() == tmp_path / "deb"
+    assert data._locate_and_read()[0] == tmp_path / "deb"
 
 
 def test_good_sibling_of_a_damaged_file_in_the_same_folder_is_used(tmp_path, raw_files, monkeypatch):
     folder = good_folder(tmp_path / "mine", raw_files)  # decompressed, all good
     damage_bit_flip_gz(folder, raw_files)               # plus a bad .gz next to one
     monkeypatch.setenv("COMPANION_DATA_DIR", str(folder))
-    assert data.find_fashion_mnist() == folder
+    assert data._locate_and_read()[0] == folder
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES), ids=list(DAMAGES))
@@ -404,9 +391,9 @@ def test_nothing_found_offline_raises_data_not_found(tmp_path, monkeypatch):
     assert str(tmp_path / "no-debian-package") in message
     assert "offline (test)" in message
     with pytest.raises(DataNotFoundError):
-        data.find_fashion_mnist()
+        data._locate_and_read()[0]
     with pytest.raises(DataNotFoundError):
-        data.load_raw_fashion_mnist()
+        data.load_fashion_mnist(fast=True)
 
 
 def test_data_dir_that_is_a_file_is_reported(tmp_path, monkeypatch):
@@ -507,7 +494,7 @@ def test_download_fills_the_keras_cache(tmp_path, raw_files, monkeypatch):
 
     monkeypatch.setattr(data, "_download_host_reachable", lambda timeout: None)
     monkeypatch.setattr(data, "_download_with_keras", fake_download)
-    assert data.find_fashion_mnist() == kdir
+    assert data._locate_and_read()[0] == kdir
     assert sorted(requested) == sorted(n for n in NAMES if n != "t10k-labels-idx1-ubyte")
 
 
@@ -665,7 +652,7 @@ def test_second_load_reuses_the_checked_arrays(tmp_path, raw_files, monkeypatch)
     data.load_fashion_mnist(fast=True)
     assert len(parsed) == 4
     data.load_fashion_mnist(fast=True)
-    data.load_raw_fashion_mnist()
+    data.load_fashion_mnist(fast=True)
     assert len(parsed) == 4  # nothing read again
 
     stat = (folder / "t10k-labels-idx1-ubyte").stat()
