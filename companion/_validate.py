@@ -81,6 +81,11 @@ def check_float(name: str, value: Any, *, minimum: float | None = None,
     return value
 
 
+def optional(check: Any, name: str, value: Any, **options: Any) -> Any:
+    """None stays None; anything else goes through ``check(name, value, **options)``."""
+    return None if value is None else check(name, value, **options)
+
+
 def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise fail_type(name, value, "True or False")

@@ -124,16 +124,11 @@ def check_model(model: Any, *, input_shape: Sequence[int] | None = None,
     if input_shape is not None:
         want = tuple(_validate.check_int(f"input_shape[{i}]", d, minimum=1)
                      for i, d in enumerate(_seq("input_shape", input_shape)))
-    if n_outputs is not None:
-        n_outputs = _validate.check_int("n_outputs", n_outputs, minimum=1)
-    if output_activation is not None:
-        output_activation = _validate.check_str("output_activation", output_activation)
-    if loss is not None:
-        loss = _validate.check_str("loss", loss)
-    if metrics is not None:
-        metrics = _validate.check_sequence_of_str("metrics", metrics)
-    if min_hidden is not None:
-        min_hidden = _validate.check_int("min_hidden", min_hidden, minimum=0)
+    n_outputs = _validate.optional(_validate.check_int, "n_outputs", n_outputs, minimum=1)
+    output_activation = _validate.optional(_validate.check_str, "output_activation", output_activation)
+    loss = _validate.optional(_validate.check_str, "loss", loss)
+    metrics = _validate.optional(_validate.check_sequence_of_str, "metrics", metrics)
+    min_hidden = _validate.optional(_validate.check_int, "min_hidden", min_hidden, minimum=0)
 
     if not model.built or not model.layers:
         res.hints.append("The model has no input shape yet, so Keras cannot build it. Start the "
@@ -251,12 +246,9 @@ def check_history(history: Any, *, epochs: int | None = None,
     hist = getattr(history, "history", history)
     if not isinstance(hist, Mapping):
         raise _validate.fail_type("history", history, "what fit() returned (a keras History) or its .history dict")
-    if epochs is not None:
-        epochs = _validate.check_int("epochs", epochs, minimum=1)
-    if metrics is not None:
-        metrics = _validate.check_sequence_of_str("metrics", metrics)
-    if validation is not None:
-        validation = _validate.check_bool("validation", validation)
+    epochs = _validate.optional(_validate.check_int, "epochs", epochs, minimum=1)
+    metrics = _validate.optional(_validate.check_sequence_of_str, "metrics", metrics)
+    validation = _validate.optional(_validate.check_bool, "validation", validation)
     series = {}
     for key, values in hist.items():
         if not isinstance(key, str):
@@ -356,12 +348,10 @@ def check_saved_model(path: Any, *, model: Any = None, x: Any = None,
         raise _validate.fail_type("path", path, "the path of the saved file (a str or pathlib.Path)")
     if model is not None and not isinstance(model, keras.Model):
         raise _validate.fail_type("model", model, "the Keras model you saved, or None")
-    if x is not None:
-        x = _validate.check_array("x", x)
-        if x.ndim < 1 or len(x) == 0:
-            raise _validate.fail_value("x", x, "a non-empty array of inputs, e.g. x_val[:100]")
-    if expect_format is not None:
-        expect_format = _validate.check_choice("expect_format", expect_format, _FORMATS)
+    x = _validate.optional(_validate.check_array, "x", x)
+    if x is not None and (x.ndim < 1 or len(x) == 0):
+        raise _validate.fail_value("x", x, "a non-empty array of inputs, e.g. x_val[:100]")
+    expect_format = _validate.optional(_validate.check_choice, "expect_format", expect_format, choices=_FORMATS)
     p = Path(path)
     res = CheckResult("Saved-model check")
     if not p.exists():

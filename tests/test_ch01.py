@@ -40,7 +40,8 @@ def test_class_viewer_has_one_frame_per_class_and_follows_the_menu(class_viewer)
     names = ["zero", "one", "two", "three"]
     labels = np.arange(40) % 4
     images = np.zeros((40, 28, 28))
-    images[labels == 2] = 1.0  # only class 2 is dark (the images are drawn with gray_r)
+    images[labels == 2] = 1.0  # only class 2 is dark (the images are drawn with gray_r) ...
+    images[:, 0, 0], images[:, 0, 1] = 1.0, 0.0  # ... once every image spans 0 to 1
     v = class_viewer(images, labels, names, per_class=6)
     assert v.control.options == tuple(names) and len(v.frames) == 4
     assert v.index == 0

@@ -1,7 +1,6 @@
-"""Chapter 5 (loss curves and overfitting): the curve widgets and the recorded figures."""
+"""Chapter 5 (loss curves and overfitting): the chapter's curve widgets and the recorded figures."""
 
 from __future__ import annotations
-
 
 import matplotlib
 
@@ -11,18 +10,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets import curves
-
+from chapter_code import chapter_functions
 from recorded import fig
-
-BAD = (CompanionTypeError, CompanionValueError)
 
 
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
     plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def ns():
+    return chapter_functions("ch05", "epoch_viewer", "curve_viewer")
 
 
 def _run(n: int, turn: int, scale: float = 1.0) -> dict[str, list[float]]:
@@ -33,123 +33,60 @@ def _run(n: int, turn: int, scale: float = 1.0) -> dict[str, list[float]]:
     return {"loss": list(loss), "val_loss": list(val)}
 
 
-# ---- plot_loss_curves ----------------------------------------------------------------------
-
-def test_plot_loss_curves_marks_the_epoch_of_minimum_validation_loss():
-    fig = curves.plot_loss_curves(_run(12, turn=5))
-    ax = fig.axes[0]
-    assert ax.get_title().startswith("best epoch 5:")
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["training loss", "validation loss", "minimum validation loss"]
-
-
-def test_plot_loss_curves_upto_marks_the_best_epoch_seen_so_far():
-    run = _run(12, turn=8)
-    assert curves.plot_loss_curves(run, upto=4).axes[0].get_title().startswith("best epoch 4:")
-    assert curves.plot_loss_curves(run, upto=12).axes[0].get_title().startswith("best epoch 8:")
-
-
-def test_plot_loss_curves_shares_the_x_axis_when_asked():
-    ax = curves.plot_loss_curves(_run(10, turn=3), max_epochs=40, ylim=(0, 1)).axes[0]
-    assert ax.get_xlim() == (0.5, 40.5)
-    assert ax.get_ylim() == (0.0, 1.0)
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(history={"loss": [0.5, 0.4]}), "history"),
-    (dict(history="loss"), "history"),
-    (dict(history=_run(5, 2), upto=6), "upto"),
-    (dict(history=_run(5, 2), upto=0), "upto"),
-    (dict(history=_run(5, 2), max_epochs=3), "max_epochs"),
-    (dict(history=_run(5, 2), ylim=(1.0, 0.5)), "ylim"),
-    (dict(history=_run(5, 2), ylim=(0.1, 0.2, 0.3)), "ylim"),
-])
-def test_plot_loss_curves_rejects_bad_arguments(kwargs, match):
-    with pytest.raises(BAD, match=match):
-        curves.plot_loss_curves(**kwargs)
-
-
-# ---- curve_viewer --------------------------------------------------------------------------
+# ---- epoch_viewer: one run replayed epoch by epoch ------------------------------------------
 
 @pytest.fixture(scope="module")
-def viewer():
+def player(ns):
+    return ns["epoch_viewer"](_run(20, turn=7), [2, 6, 10, 20], title="test")
+
+
+def test_epoch_viewer_slider_and_play_switch_frames(player):
+    assert player.control.options == ("2", "6", "10", "20")
+    assert len(player.frames) == 4 and player.index == 0
+    player.control.index = 2
+    assert player.index == 2
+    player.play.value = 3            # the play button drives the slider, the slider the frames
+    assert player.control.index == 3 and player.index == 3
+    assert player.play.max == 3 and player.play in player.children
+    assert len({f.png for f in player.frames}) == 4
+
+
+def test_epoch_viewer_marks_the_best_epoch_so_far(player):
+    alts = [frame.value for frame in player.frames]
+    assert "after 2 of 20 epochs" in alts[0] and "was at epoch 2" in alts[0]
+    assert "was at epoch 6" in alts[1]
+    assert "0.450, was at epoch 7" in alts[2] and "was at epoch 7" in alts[3]
+
+
+# ---- curve_viewer: whole runs side by side --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def viewer(ns):
     runs = {"0.001": _run(20, turn=4), "0.0005": _run(20, turn=9, scale=1.1),
             "0.0001": _run(40, turn=35, scale=1.2)}
-    return curves.curve_viewer(runs, description="Adam learning rate")
+    return ns["curve_viewer"](runs, description="Adam learning rate")
 
 
 def test_curve_viewer_slider_switches_the_frame(viewer):
     assert viewer.control.options == ("0.001", "0.0005", "0.0001")
     assert viewer.link.source == (viewer.control, "index")
     first = viewer.frames[viewer.index].png
-    viewer.control.value = "0.0001"
+    viewer.control.index = 2
     assert viewer.index == 2
     assert viewer.frames[viewer.index].png != first
-    viewer.control.value = "0.001"
+    viewer.control.index = 0
     assert viewer.index == 0
 
 
 def test_curve_viewer_alt_text_names_the_best_epoch(viewer):
     assert "lowest (0.540) at epoch 35" in viewer.frames[2].value
-    assert "over 40 epochs" in viewer.frames[2].value
+    assert "Adam learning rate 0.0001 over 40 epochs" in viewer.frames[2].value
+    assert "lowest (0.450) at epoch 4" in viewer.frames[0].value
 
 
 def test_curve_viewer_fits_the_page_budget(viewer):
     sizes = [len(frame.png) for frame in viewer.frames]
     assert max(sizes) <= 25_000 and 1.33 * sum(sizes) < 300_000
-
-
-@pytest.mark.parametrize("runs, kwargs, match", [
-    ([_run(5, 2)], {}, "runs"),
-    ({}, {}, "runs"),
-    ({str(k): _run(5, 2) for k in range(13)}, {}, "runs"),
-    ({"a": {"loss": [0.5, 0.4]}}, {}, r"runs\['a'\]"),
-    ({"a": _run(5, 2)}, {"start": 1}, "start"),
-    ({"a": _run(5, 2)}, {"ylim": (0.5, 0.5)}, "ylim"),
-])
-def test_curve_viewer_rejects_bad_arguments(runs, kwargs, match):
-    with pytest.raises(BAD, match=match):
-        curves.curve_viewer(runs, **kwargs)
-
-
-# ---- epoch_player --------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def player():
-    return curves.epoch_player(_run(20, turn=7), [2, 6, 10, 20])
-
-
-def test_epoch_player_play_and_slider_switch_frames(player):
-    assert player.viewer.control.options == ("2", "6", "10", "20")
-    assert player.play_link.source == (player.play, "value")
-    assert player.play.max == 3
-    shown = player.viewer.frames[player.index].png
-    player.play.value = 2
-    assert player.viewer.control.index == 2 and player.index == 2
-    assert player.viewer.frames[player.index].png != shown
-    player.viewer.control.index = 1
-    assert player.index == 1
-
-
-def test_epoch_player_marks_the_best_epoch_so_far(player):
-    alts = [frame.value for frame in player.viewer.frames]
-    assert "was at epoch 2" in alts[0]
-    assert "was at epoch 6" in alts[1]
-    assert "was at epoch 7" in alts[2] and "was at epoch 7" in alts[3]
-
-
-@pytest.mark.parametrize("epochs, kwargs, match", [
-    ([2, 2], {}, "epochs"),
-    ([3, 2], {}, "epochs"),
-    ([0, 2], {}, "epochs"),
-    ([2, 21], {}, "epochs"),
-    (list(range(1, 14)), {}, "epochs"),
-    ("2,4", {}, "epochs"),
-    ([2, 4], {"interval": 10}, "interval"),
-])
-def test_epoch_player_rejects_bad_arguments(epochs, kwargs, match):
-    with pytest.raises(BAD, match=match):
-        curves.epoch_player(_run(20, turn=7), epochs, **kwargs)
 
 
 # ---- recorded figures and their bands ------------------------------------------------------

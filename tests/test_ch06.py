@@ -1,4 +1,4 @@
-"""Chapter 6 (dropout): the dropout widgets and the bands of the chapter's recorded figures."""
+"""Chapter 6 (dropout): the chapter's dropout widgets and the bands of its recorded figures."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets import dropout as dw
-
+from chapter_code import chapter_functions
 from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
@@ -26,102 +24,67 @@ def _close_figures():
     plt.close("all")
 
 
-# ---- the mask: the real keras.layers.Dropout -------------------------------------------------
-
-@pytest.mark.parametrize("rate", [0.1, 0.3, 0.5])
-def test_mask_drops_about_rate_and_scales_the_rest(rate):
-    out = dw.dropout_mask(rate, n_examples=64, n_units=1000, seed=3)
-    dropped = out == 0
-    assert abs(dropped.mean() - rate) < 0.02
-    np.testing.assert_allclose(out[~dropped], 1 / (1 - rate), rtol=1e-6)
-    # inverted dropout keeps the expected output: the mean of the ones stays near 1
-    assert abs(out.mean() - 1.0) < 0.03
+@pytest.fixture(scope="module")
+def ns():
+    return chapter_functions("ch06", "mask_viewer", "rate_viewer")
 
 
-def test_mask_is_repeatable_with_a_seed_and_differs_between_examples():
-    a = dw.dropout_mask(0.3, n_examples=4, n_units=100, seed=0)
-    b = dw.dropout_mask(0.3, n_examples=4, n_units=100, seed=0)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a[0], a[1])
-    assert dw.dropout_mask(0.0, n_examples=2, n_units=10).min() == 1.0
+# ---- the mask viewer: masks from the real keras.layers.Dropout -----------------------------
+
+def _dropped_counts(alt: str) -> list[int]:
+    return [int(n) for n in alt.split("dropped units (")[1].split(" per example")[0].split(", ")]
 
 
-@pytest.mark.parametrize("kwargs, exc, name", [
-    ({"rate": 1.0}, CompanionValueError, "rate"),
-    ({"rate": -0.1}, CompanionValueError, "rate"),
-    ({"rate": "0.3"}, CompanionTypeError, "rate"),
-    ({"rate": 0.3, "n_examples": 0}, CompanionValueError, "n_examples"),
-    ({"rate": 0.3, "n_units": 2.5}, CompanionTypeError, "n_units"),
-    ({"rate": 0.3, "seed": -1}, CompanionValueError, "seed"),
-])
-def test_mask_rejects_bad_arguments(kwargs, exc, name):
-    with pytest.raises(exc, match=name):
-        dw.dropout_mask(**kwargs)
-
-
-# ---- the mask viewer ---------------------------------------------------------------------------
-
-def test_mask_viewer_switches_frames_with_the_slider():
-    viewer = dw.dropout_mask_viewer([0.1, 0.3, 0.5], n_examples=2, n_units=36)
+def test_mask_viewer_switches_frames_with_the_slider(ns):
+    viewer = ns["mask_viewer"]([0.1, 0.3, 0.5], n_examples=2, n_units=36)
     assert list(viewer.control.options) == ["0.1", "0.3", "0.5"]
-    assert viewer.index == 0
+    assert len(viewer.frames) == 3 and viewer.index == 0
     first = viewer.frames[viewer.index].png
-    viewer.control.value = "0.5"
+    viewer.control.index = 2
     assert viewer.index == 2
     assert viewer.frames[viewer.index].png != first
-    assert "rate 0.5" in viewer.frames[2].value and "scaled by 2.00" in viewer.frames[2].value
+    assert "rate 0.5" in viewer.frames[2].value and "scaled to 2.00" in viewer.frames[2].value
+    assert "scaled to 1.11" in viewer.frames[0].value           # 1 / (1 - 0.1), from the layer itself
     assert all(len(f.png) < 25_000 for f in viewer.frames)
 
 
-@pytest.mark.parametrize("rates, exc, name", [
-    ("0.1", CompanionTypeError, "rates"),
-    ([], CompanionValueError, "rates"),
-    ([0.1] * 13, CompanionValueError, "rates"),
-    ([0.1, 0.1], CompanionValueError, "rates"),
-    ([0.1, 1.5], CompanionValueError, r"rates\[1\]"),
-])
-def test_mask_viewer_rejects_bad_rates(rates, exc, name):
-    with pytest.raises(exc, match=name):
-        dw.dropout_mask_viewer(rates)
+def test_mask_viewer_counts_follow_the_rate_and_the_seed(ns):
+    rates = [0.1, 0.5]
+    viewer = ns["mask_viewer"](rates, n_examples=4, n_units=400, seed=3)
+    for rate, frame in zip(rates, viewer.frames):
+        counts = _dropped_counts(frame.value)
+        assert len(counts) == 4
+        assert abs(np.mean(counts) / 400 - rate) < 0.05        # about rate * n_units dropped
+        assert len(set(counts)) > 1                             # each example gets its own mask
+    # the same seed gives the same masks; another seed other masks
+    again = ns["mask_viewer"](rates, n_examples=4, n_units=400, seed=3)
+    other = ns["mask_viewer"](rates, n_examples=4, n_units=400, seed=4)
+    assert _dropped_counts(again.frames[1].value) == _dropped_counts(viewer.frames[1].value)
+    assert _dropped_counts(other.frames[1].value) != _dropped_counts(viewer.frames[1].value)
 
 
-def test_mask_viewer_rejects_bad_sizes():
-    with pytest.raises(CompanionValueError, match="n_examples"):
-        dw.dropout_mask_viewer([0.2], n_examples=9)
-    with pytest.raises(CompanionValueError, match="n_units"):
-        dw.dropout_mask_viewer([0.2], n_units=1000)
-
-
-# ---- the rate-curve viewer -------------------------------------------------------------------
+# ---- the rate viewer ---------------------------------------------------------------------------
 
 def _runs(rates=(0.0, 0.2, 0.4), epochs=6):
     return {str(r): {"loss": list(np.linspace(0.6, 0.2, epochs) + r),
                      "val_loss": list(np.linspace(0.5, 0.4, epochs) + r / 2)} for r in rates}
 
 
-def test_rate_curve_viewer_switches_frames_with_the_slider():
-    viewer = dw.rate_curve_viewer(_runs(), reference="0.0", description="Dropout rate:")
+def test_rate_viewer_switches_frames_with_the_slider(ns):
+    runs = _runs()
+    viewer = ns["rate_viewer"](runs, reference="0.0")
     assert viewer.control.description == "Dropout rate:"
     assert list(viewer.control.options) == ["0.0", "0.2", "0.4"]
     before = viewer.frames[viewer.index].png
-    viewer.control.value = "0.4"
+    viewer.control.index = 2
     assert viewer.index == 2
     assert viewer.frames[viewer.index].png != before
-    assert "run 0.4" in viewer.frames[2].value
+    # the numbers behind the frame: lowest val loss 0.6 at epoch 6, final gap 0.6 - 0.6 = +0.000
+    assert "at rate 0.4 over 6 epochs" in viewer.frames[2].value
+    assert "lowest validation loss 0.600 at epoch 6" in viewer.frames[2].value
+    assert "minus training loss +0.000" in viewer.frames[2].value
+    assert "minus training loss +0.200" in viewer.frames[0].value
     assert all(len(f.png) < 25_000 for f in viewer.frames)
-
-
-@pytest.mark.parametrize("runs, kwargs, exc, name", [
-    ([1, 2], {}, CompanionTypeError, "runs"),
-    ({}, {}, CompanionValueError, "runs"),
-    ({"a": {"loss": [1.0]}}, {}, CompanionValueError, "runs"),
-    ({"a": {"loss": [1.0, 0.5], "val_loss": [1.0]}}, {}, CompanionValueError, "runs"),
-    (_runs(), {"reference": "0.9"}, CompanionValueError, "reference"),
-    (_runs(), {"title": 3}, CompanionTypeError, "title"),
-])
-def test_rate_curve_viewer_rejects_bad_arguments(runs, kwargs, exc, name):
-    with pytest.raises(exc, match=name):
-        dw.rate_curve_viewer(runs, **kwargs)
 
 
 # ---- bands on the full run's figures -------------------------------------------------------
