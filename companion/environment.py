@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import sys
 from typing import Any
 
 from . import _validate
 from .settings import settings
 
 __all__ = ["setup_notebook", "versions"]
+
 
 @contextlib.contextmanager
 def _quiet_stderr():
@@ -55,13 +55,8 @@ def versions() -> dict[str, str]:
 
         gpus = tf.config.list_physical_devices("GPU")
     device = f"GPU ({len(gpus)})" if gpus else f"CPU ({os.cpu_count()} cores)"
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": numpy.__version__,
-        "device": device,
-    }
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": numpy.__version__, "device": device}
 
 
 def setup_notebook(seed: int = 42, *, show: bool = True) -> dict[str, Any]:
@@ -99,20 +94,13 @@ def setup_notebook(seed: int = 42, *, show: bool = True) -> dict[str, Any]:
     show = _validate.check_bool("show", show)
     info: dict[str, Any] = versions()
     import keras
-
-    keras.utils.set_random_seed(seed)
     import tensorflow as tf
 
-    # Keep TensorFlow's Python-side notes (e.g. on re-tracing) out of the page.
-    tf.get_logger().setLevel("ERROR")
-    info["seed"] = seed
-    info["fast"] = settings.fast
+    keras.utils.set_random_seed(seed)
+    tf.get_logger().setLevel("ERROR")  # TensorFlow's Python-side notes (e.g. on re-tracing) stay off the page
+    info.update(seed=seed, fast=settings.fast)
     if show:
         mode = "FAST MODE (small data, for tests)" if info["fast"] else "full data"
-        print(
-            f"Python {info['python']} | TensorFlow {info['tensorflow']} | "
-            f"Keras {info['keras']} | NumPy {info['numpy']} | {info['device']} | "
-            f"seed {seed} | {mode}",
-            file=sys.stdout,
-        )
+        print(f"Python {info['python']} | TensorFlow {info['tensorflow']} | Keras {info['keras']} | "
+              f"NumPy {info['numpy']} | {info['device']} | seed {seed} | {mode}")
     return info

@@ -194,8 +194,8 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
 
     Parameters
     ----------
-    images : array-like, shape (n, height, width) or (n, height*width)
-        Grey-scale images; flat 784-pixel rows are reshaped to 28x28.
+    images : array-like, shape (n, height, width)
+        Grey-scale images.
     labels : array-like of int, optional
         True class of each image, written under it.
     class_names : sequence of str, optional
@@ -226,12 +226,7 @@ def show_images(images: Any, labels: Any = None, class_names: Sequence[str] | No
     >>> len(fig.axes)
     3
     """
-    imgs = _validate.check_array("images", images, ndim=(2, 3))
-    if imgs.ndim == 2:
-        side = int(round(np.sqrt(imgs.shape[1])))
-        if side * side != imgs.shape[1]:
-            raise _validate.fail_value("images", images, "flat rows whose length is a square (e.g. 784)")
-        imgs = imgs.reshape(len(imgs), side, side)
+    imgs = _validate.check_array("images", images, ndim=3)
     n = len(imgs)
     n_cols = _validate.check_int("n_cols", n_cols, minimum=1)
     size = _validate.check_float("size", size, minimum=0.2, maximum=10)

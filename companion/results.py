@@ -47,12 +47,6 @@ class SourceTable:
     def __init__(self, rows: list[dict[str, Any]], fast: bool):
         self.rows, self.fast = rows, fast
 
-    def __str__(self) -> str:
-        out = ["experiment | source | source's figure | ours | note"]
-        out += [f"{r['experiment']} | {r['source']} | {_show(r['source_figure'])} | {_show(r['ours'])} | "
-                f"{r['note']}" for r in self.rows]
-        return "\n".join(out)
-
     def to_markdown(self) -> str:
         """The table in Markdown (the reproduction report gathers every chapter's)."""
         def cell(text: Any) -> str:
@@ -73,7 +67,7 @@ class SourceTable:
                 "<th>ours</th><th>note</th></tr></thead><tbody>" + cells + "</tbody></table>")
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(str(self))
+        p.text(self.to_markdown())
 
 
 def _figure(name: str, value: Any) -> float | str:

@@ -9,8 +9,7 @@ test or a notebook can change them with ``os.environ`` and see the effect:
 ``COMPANION_DATA_DIR``
     A folder holding the four Fashion-MNIST files (``.gz`` or decompressed).
 ``COMPANION_RESULTS_DIR``
-    Where :func:`companion.results.record` writes a chapter's headline figures.
-    Unset, figures are kept in memory only.
+    Where :func:`companion.results.record` writes a chapter's figures (unset: nowhere).
 """
 
 from __future__ import annotations

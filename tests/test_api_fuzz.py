@@ -167,10 +167,6 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
     "companion.checks.check_history": lambda: dict(history=dict(HIST), epochs=3,
                                                    metrics=["loss"], validation=True),
     # data
-    "companion.data.FashionMNIST": lambda: dict(
-        x_train=IMAGES, y_train=np.array([0, 1, 2], dtype="uint8"), x_val=IMAGES[:2],
-        y_val=np.array([0, 1], dtype="uint8"), x_test=IMAGES[:1], y_test=np.array([2], dtype="uint8"),
-        class_names=("a", "b", "c"), source="here", fast=True),
     "companion.data.load_fashion_mnist": lambda: dict(scale=True, fast=True),
     # experiments
     "companion.experiments.fit_quickly": lambda: dict(

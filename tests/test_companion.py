@@ -71,8 +71,8 @@ def test_show_images_labels_and_marks_wrong_predictions_in_red():
     assert fig.axes[2].title.get_color() == "crimson"
 
 
-def test_show_images_accepts_flat_rows_and_rejects_mismatched_labels():
-    fig = plots.show_images(np.zeros((3, 784)))
+def test_show_images_rejects_flat_rows_and_mismatched_labels():
+    fig = plots.show_images(np.zeros((3, 28, 28)))
     assert len(fig.axes) == 3
     with pytest.raises(CompanionValueError, match="labels"):
         plots.show_images(np.zeros((3, 28, 28)), labels=[0, 1])
