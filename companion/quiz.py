@@ -46,7 +46,7 @@ class Quiz(widgets.VBox):
         messages = []
         for i, text in enumerate(explanations):
             right = i == answer
-            mark = "&#10004; Right." if right else "&#10008; Not quite."
+            mark = "&#10004;" if right else "&#10008; Not quite."  # right explanations start "Right: ..."
             color = "#1a7f37" if right else "#b42318"
             messages.append(widgets.HTML(
                 f'<div style="border-left:4px solid {color};padding:2px 8px">'

@@ -157,7 +157,10 @@ def test_quiz_gives_feedback_for_the_chosen_option():
     q.options.index = 0
     assert q.is_correct is False and "Not quite" in q.message and "no a" in q.message
     q.options.index = 1
-    assert q.is_correct is True and "Right" in q.message and "yes b" in q.message
+    assert q.is_correct is True and "&#10004;" in q.message and "yes b" in q.message
+    right = quiz.quiz("Q?", ["a", "b"], 0, ["Right: a is it.", "no b"])
+    right.options.index = 0
+    assert right.message.count("Right") == 1  # not "Right. Right: ..."
     assert q.link.target == (q.feedback, "selected_index")
 
 
