@@ -10,10 +10,7 @@ matplotlib.use("Agg")  # this process only; kernels are untouched
 import matplotlib.pyplot as plt
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets.layers import (activation_and_slope, activation_explorer, dense_params,
-                                      mlp_param_counts, param_count_explorer)
-
+from chapter_code import chapter_functions
 from recorded import fig
 
 
@@ -23,105 +20,53 @@ def _close_figures():
     plt.close("all")
 
 
+@pytest.fixture(scope="module")
+def ch02():
+    return chapter_functions("ch02", "param_count_viewer", "activation_viewer")
+
+
 # ---- parameter counts ----------------------------------------------------------------------
 
-def test_dense_params_is_the_textbook_formula():
-    assert dense_params(784, 100) == 78_500
-    assert mlp_param_counts(784, [100], 10) == [78_500, 1_010]
-    assert sum(mlp_param_counts(784, [100], 10)) == 79_510
-    assert mlp_param_counts(784, [], 10) == [7_850]
-
-
-@pytest.mark.parametrize("hidden", [[10], [100], [300, 100], [1000]])
-def test_param_counts_match_keras(hidden):
-    import keras
-
-    layers = [keras.Input(shape=(28, 28)), keras.layers.Flatten()]
-    layers += [keras.layers.Dense(h, activation="relu") for h in hidden]
-    layers.append(keras.layers.Dense(10, activation="softmax"))
-    model = keras.Sequential(layers)
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    assert mlp_param_counts(784, hidden, 10) == [layer.count_params() for layer in dense]
-    assert sum(mlp_param_counts(784, hidden, 10)) == model.count_params()
-
-
-@pytest.mark.parametrize("call, match", [
-    (lambda: dense_params(0, 10), "n_inputs"),
-    (lambda: dense_params(784, 2.5), "units"),
-    (lambda: mlp_param_counts(784, 100, 10), "hidden"),
-    (lambda: mlp_param_counts(784, [100, -1], 10), r"hidden\[1\]"),
-    (lambda: mlp_param_counts(784, [100], 0), "n_outputs"),
-])
-def test_param_count_functions_reject_bad_arguments(call, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        call()
-
-
-def test_param_count_explorer_frames_follow_the_slider():
-    v = param_count_explorer([10, 100, 1000])
-    assert v.control.options == ("10", "100", "1000")
-    assert v.index == 1, "starts at the size closest to the textbook's 100"
-    assert v.counts == [[7_850, 110], [78_500, 1_010], [785_000, 10_010]]
+def test_param_count_viewer_frames_follow_the_slider(ch02):
+    v = ch02["param_count_viewer"]([10, 100, 1000])
+    assert v.control.options == ("10", "100", "1000") and len(v.frames) == 3
+    assert v.index == 0
+    v.control.index = 2
+    assert v.index == 2
     pictures = [f.png for f in v.frames]
-    assert len(set(pictures)) == 3 and all(p[:4] == b"\x89PNG" and len(p) < 25_000 for p in pictures)
-    assert "total 795,010" in v.frames[2].value, "the alt text states the count"
-    v.control.value = "1000"
-    assert v.index == 2 and v.stack.children[v.index].png == pictures[2]
-    assert v.link.source == (v.control, "index") and v.link.target == (v.stack, "selected_index")
+    assert len(set(pictures)) == 3 and all(p[:4] == b"\x89PNG" and len(p) < 40_000 for p in pictures)
+    # The counts are Keras's count_params(), which is the textbook's n*u + u.
+    assert "hidden layer 78,500 parameters, output layer 1,010, total 79,510" in v.frames[1].value
+    assert "hidden layer 785,000 parameters, output layer 10,010, total 795,010" in v.frames[2].value
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(hidden_sizes="100"), "hidden_sizes"),
-    (dict(hidden_sizes=[]), "hidden_sizes"),
-    (dict(hidden_sizes=[10, 10]), "hidden_sizes"),
-    (dict(hidden_sizes=list(range(1, 14))), "hidden_sizes"),
-    (dict(hidden_sizes=[10, 0]), r"hidden_sizes\[1\]"),
-    (dict(n_inputs=-3), "n_inputs"),
-    (dict(n_outputs="10"), "n_outputs"),
-    (dict(start=9), "start"),
-])
-def test_param_count_explorer_rejects_bad_arguments(kwargs, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        param_count_explorer(**kwargs)
+def test_param_count_viewer_counts_other_sizes(ch02):
+    v = ch02["param_count_viewer"]([3], n_inputs=5, n_outputs=2)
+    assert "hidden layer 18 parameters, output layer 8, total 26" in v.frames[0].value
 
 
 # ---- activations ---------------------------------------------------------------------------
 
-def test_sigmoid_slope_is_at_most_a_quarter_and_vanishes():
-    import numpy as np
-
-    z = np.linspace(-10, 10, 2001)
-    _, slope = activation_and_slope("sigmoid", z)
-    assert slope.max() == pytest.approx(0.25) and slope[np.argmax(slope)] == slope[1000]
-    assert activation_and_slope("sigmoid", [10.0])[1][0] < 1e-4
-    a, s = activation_and_slope("relu", [-2.0, 3.0])
-    assert list(a) == [0.0, 3.0] and list(s) == [0.0, 1.0]
-    assert activation_and_slope("tanh", [0.0])[1][0] == pytest.approx(1.0)
-
-
-def test_activation_explorer_switches_picture_with_the_toggle():
-    v = activation_explorer(["sigmoid", "tanh", "relu"])
-    assert v.control.options == ("sigmoid", "tanh", "relu")
+def test_activation_viewer_switches_picture_with_the_toggle(ch02):
+    v = ch02["activation_viewer"](["sigmoid", "tanh", "relu"])
+    assert v.control.options == ("sigmoid", "tanh", "relu") and len(v.frames) == 3
     assert v.index == 0
-    pictures = [f.png for f in v.frames]
-    assert len(set(pictures)) == 3 and all(len(p) < 25_000 for p in pictures)
-    assert 'alt="Left: relu(z)' in v.frames[2].value
     v.control.index = 2
-    assert v.index == 2 and v.stack.children[v.index].png == pictures[2]
+    assert v.index == 2
+    pictures = [f.png for f in v.frames]
+    assert len(set(pictures)) == 3 and all(len(p) < 40_000 for p in pictures)
+    # The slopes of Keras's activations: sigmoid at most 0.25, tanh and ReLU up to 1.
+    assert 'alt="Left: sigmoid(z) from -6 to 6. Right: its slope, at most 0.25;' in v.frames[0].value
+    assert "its slope, at most 1.00;" in v.frames[1].value
+    assert "its slope, at most 1.00;" in v.frames[2].value
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: activation_explorer("sigmoid"), "names"),
-    (lambda: activation_explorer(["sigmoid", "softplus"]), r"names\[1\]"),
-    (lambda: activation_explorer(["relu", "relu"]), "names"),
-    (lambda: activation_explorer([]), "names"),
-    (lambda: activation_explorer(z_max=0.5), "z_max"),
-    (lambda: activation_explorer(flat_below=1.0), "flat_below"),
-    (lambda: activation_and_slope("swish", [0.0]), "name"),
-])
-def test_activation_widgets_reject_bad_arguments(call, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        call()
+def test_activation_viewer_draws_the_keras_function(ch02, monkeypatch):
+    # Swap the Keras sigmoid for a function with slope 2: the frame must show it.
+    keras = ch02["keras"]
+    monkeypatch.setattr(keras.activations, "get", lambda name: lambda z: 2 * z)
+    v = ch02["activation_viewer"](["sigmoid"])
+    assert "its slope, at most 2.00;" in v.frames[0].value
 
 
 # ---- recorded figures and their bands -------------------------------------------------------

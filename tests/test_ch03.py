@@ -7,13 +7,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
+import json
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets import optimizers as opt
-
+from chapter_code import BOOK, chapter_functions
 from recorded import fig
 
 
@@ -23,148 +23,86 @@ def _close_figures():
     plt.close("all")
 
 
-# ---- the update rules ----------------------------------------------------------------------
-
-def test_bowl_loss_and_gradient():
-    assert opt.bowl_loss([2.0, 1.0]) == pytest.approx(0.5 * (4 + 10))
-    np.testing.assert_allclose(opt.bowl_gradient([2.0, 1.0], curvature=(3.0, 5.0)), [6.0, 5.0])
-    np.testing.assert_allclose(opt.bowl_loss(np.zeros((3, 2))), np.zeros(3))
+@pytest.fixture(scope="module")
+def ch03():
+    # One cell defines bowl_loss, optimizer_path, plot_paths and optimizer_viewer.
+    return chapter_functions("ch03", "optimizer_viewer")
 
 
-@pytest.mark.parametrize("lr, converges", [(0.05, True), (0.19, True), (0.21, False), (0.4, False)])
-def test_plain_gradient_descent_converges_below_2_over_L_and_diverges_above(lr, converges):
-    # Largest curvature L = 10, so the limit is 2 / L = 0.2.
-    path = opt.optimizer_path("sgd", lr, steps=200)
-    final = path[-1]
+# ---- the paths of real Keras optimizers ----------------------------------------------------
+
+def test_one_sgd_step_is_the_learning_rate_times_the_gradient(ch03):
+    keras = ch03["keras"]
+    path = ch03["optimizer_path"](keras.optimizers.SGD(learning_rate=0.05), steps=1)
+    # Gradient of (w1^2 + 10 w2^2) / 2 at (-4, 1.5) is (-4, 15).
+    np.testing.assert_allclose(path, [[-4.0, 1.5], [-4.0 + 0.05 * 4, 1.5 - 0.05 * 15]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("lr, converges", [(0.19, True), (0.21, False)])
+def test_plain_sgd_converges_below_2_over_the_curvature_and_diverges_above(ch03, lr, converges):
+    keras = ch03["keras"]
+    final = ch03["optimizer_path"](keras.optimizers.SGD(learning_rate=lr), steps=100)[-1]
     if converges:
-        assert np.all(np.isfinite(final)) and np.max(np.abs(final)) < 1e-3
+        assert np.max(np.abs(final)) < 1e-3
     else:
-        assert not np.all(np.isfinite(final)) or np.max(np.abs(final)) > 1e3
+        assert np.max(np.abs(final)) > 1e3
 
 
-def test_momentum_overshoots_the_minimum_on_the_steep_axis_and_plain_sgd_does_not():
-    sgd = opt.optimizer_path("sgd", 0.05, steps=40)
-    mom = opt.optimizer_path("momentum", 0.05, steps=40, momentum=0.9)
-    # Start at w2 = 1.5 > 0; with lr 0.05 SGD multiplies w2 by 0.5 each step: never crosses 0.
-    assert np.all(sgd[:, 1] >= 0)
-    assert np.min(mom[:, 1]) < -0.1
-    # ... and along the gentle axis momentum shoots past the minimum too.
-    assert np.max(mom[:, 0]) > 0.5 and np.all(sgd[:, 0] <= 0)
+def test_momentum_overshoots_the_minimum_and_plain_sgd_does_not(ch03):
+    keras, path = ch03["keras"], ch03["optimizer_path"]
+    sgd = path(keras.optimizers.SGD(learning_rate=0.05))
+    momentum = path(keras.optimizers.SGD(learning_rate=0.05, momentum=0.9))
+    assert np.all(sgd[:, 1] >= 0) and np.all(sgd[:, 0] <= 0)
+    assert momentum[:, 1].min() < -0.1 and momentum[:, 0].max() > 0.5
 
 
-@pytest.mark.parametrize("start", [(-4.0, 1.5), (0.05, -3.0), (2.0, 0.5)])
-@pytest.mark.parametrize("lr", [0.01, 0.1, 0.5])
-def test_adams_first_step_is_the_learning_rate_in_every_coordinate(start, lr):
-    path = opt.optimizer_path("adam", lr, steps=1, start=start)
+@pytest.mark.parametrize("start", [(-4.0, 1.5), (2.0, -0.5)])
+def test_adams_first_step_is_the_learning_rate_in_every_coordinate(ch03, start):
+    keras = ch03["keras"]
+    path = ch03["optimizer_path"](keras.optimizers.Adam(learning_rate=0.1), steps=1, start=start)
     step = path[1] - path[0]
-    np.testing.assert_allclose(np.abs(step), [lr, lr], rtol=1e-3)
+    np.testing.assert_allclose(np.abs(step), [0.1, 0.1], rtol=1e-3)
     assert np.all(np.sign(step) == -np.sign(start))   # downhill in each coordinate
 
 
-def test_adaptive_optimizers_do_not_blow_up_where_sgd_does():
-    assert not np.all(np.isfinite(opt.optimizer_path("sgd", 1.0, steps=40)[-1]))
-    for name in ("adagrad", "rmsprop", "adam"):
-        assert np.all(np.isfinite(opt.optimizer_path(name, 1.0, steps=40)))
+def test_plot_paths_draws_contours_and_losses(ch03):
+    paths = {"a": np.array([[-4.0, 1.5], [-3.0, 0.5]]), "b": np.array([[-4.0, 1.5], [-2.0, 0.0]])}
+    figure = ch03["plot_paths"](paths, "two paths")
+    assert len(figure.axes) == 2
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["a", "b"]
+    assert len(figure.axes[1].get_lines()) == 2
 
 
-@pytest.mark.parametrize("name", opt.OPTIMIZERS)
-def test_paths_match_keras_optimizers(name):
-    keras = pytest.importorskip("keras")
-    make = {"sgd": lambda: keras.optimizers.SGD(0.05),
-            "momentum": lambda: keras.optimizers.SGD(0.05, momentum=0.9),
-            "nesterov": lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-            "adagrad": lambda: keras.optimizers.Adagrad(0.05),
-            "rmsprop": lambda: keras.optimizers.RMSprop(0.05),
-            "adam": lambda: keras.optimizers.Adam(0.05)}[name]
-    h = np.array([1.0, 10.0])
-    var = keras.Variable(np.array([-4.0, 1.5], dtype="float32"))
-    optimizer = make()
-    ours = opt.optimizer_path(name, 0.05, steps=10, momentum=0.9)
-    for t in range(1, 11):
-        grad = keras.ops.convert_to_tensor((h * np.asarray(var.numpy(), dtype=float)).astype("float32"))
-        optimizer.apply_gradients([(grad, var)])
-        np.testing.assert_allclose(var.numpy(), ours[t], rtol=2e-4, atol=2e-5)
+# ---- the widget ----------------------------------------------------------------------------
+
+def test_optimizer_viewer_names_optimizer_rate_and_result_in_each_frame(ch03):
+    keras = ch03["keras"]
+    v = ch03["optimizer_viewer"]([("SGD", keras.optimizers.SGD(learning_rate=0.05)),
+                                  ("SGD", keras.optimizers.SGD(learning_rate=0.21)),
+                                  ("Adam", keras.optimizers.Adam(learning_rate=0.1))], steps=8)
+    assert v.control.options == ("SGD, learning rate 0.05", "SGD, learning rate 0.21", "Adam, learning rate 0.1")
+    assert len(v.frames) == 3 and v.index == 0
+    v.control.index = 1
+    assert v.index == 1
+    # The alt text (like the title) states the loss the real optimizer reached.
+    final = ch03["optimizer_path"](keras.optimizers.SGD(learning_rate=0.21), steps=8)[-1]
+    loss = 0.5 * (final[0] ** 2 + 10 * final[1] ** 2)
+    assert f"SGD, learning rate 0.21 on the bowl, from (-4, 1.5): loss {loss:.2g} after 8 steps" in v.frames[1].value
+    assert len({f.png for f in v.frames}) == 3
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(optimizer="adamw", learning_rate=0.1), "optimizer"),
-    (dict(optimizer="sgd", learning_rate=-0.1), "learning_rate"),
-    (dict(optimizer="sgd", learning_rate=0.0), "learning_rate"),
-    (dict(optimizer="sgd", learning_rate="fast"), "learning_rate"),
-    (dict(optimizer="sgd", learning_rate=0.1, steps=0), "steps"),
-    (dict(optimizer="momentum", learning_rate=0.1, momentum=1.0), "momentum"),
-    (dict(optimizer="sgd", learning_rate=0.1, curvature=(1.0, -2.0)), "curvature"),
-    (dict(optimizer="sgd", learning_rate=0.1, start=(1.0, 2.0, 3.0)), "start"),
-])
-def test_optimizer_path_rejects_bad_arguments(kwargs, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        opt.optimizer_path(**kwargs)
-
-
-# ---- the figures and the widget ------------------------------------------------------------
-
-def test_plot_optimizer_paths_draws_contours_and_losses():
-    fig = opt.plot_optimizer_paths(["sgd", "adam"], 0.1, steps=5)
-    assert len(fig.axes) == 2
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["SGD", "Adam"]
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(optimizers=["sgd", "sgd"]), "optimizers"),
-    (dict(optimizers=["lbfgs"]), "optimizers"),
-    (dict(optimizers="sgd"), "optimizers"),
-])
-def test_plot_optimizer_paths_rejects_bad_arguments(kwargs, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        opt.plot_optimizer_paths(**kwargs)
-
-
-@pytest.fixture(scope="module")
-def explorer():
-    return opt.optimizer_explorer([("sgd", 0.0), ("momentum", 0.9), ("adam", 0.0)],
-                                  learning_rates={"sgd": [0.05, 0.21], "adaptive": [0.01, 1.0]}, steps=8)
-
-
-def test_explorer_toggle_switches_optimizer(explorer):
-    assert explorer.control.options == ("SGD", "momentum 0.9", "Adam")
-    explorer.control.index = 2
-    assert explorer.index == 2
-    assert explorer.stack.children[explorer.index].control.options == ("0.01", "1")
-    explorer.control.index = 0
-    assert explorer.index == 0
-
-
-def test_explorer_slider_switches_learning_rate_frame(explorer):
-    inner = explorer.frames[0]
-    inner.control.value = "0.05"
-    shown = inner.stack.children[inner.index].value
-    inner.control.value = "0.21"
-    assert inner.index == 1
-    assert inner.stack.children[inner.index].value != shown
-    assert inner.link.source == (inner.control, "index")
-
-
-def test_explorer_default_fits_the_page_budget():
-    w = opt.optimizer_explorer(steps=10)
-    sizes = [len(frame.value) for viewer in w.frames for frame in viewer.frames]
-    assert len(w.frames) == 6 and len(sizes) <= 6 * 12
-    assert max(sizes) <= 25_000 and 1.33 * sum(sizes) < 1_000_000
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(choices="sgd"), "choices"),
-    (dict(choices=[("sgd", 0.0), ("sgd", 0.0)]), "choices"),
-    (dict(choices=[("newton", 0.0)]), r"choices\[0\]"),
-    (dict(choices=[("momentum", 1.5)]), r"choices\[0\]"),
-    (dict(choices=[("sgd",)]), r"choices\[0\]"),
-    (dict(learning_rates={"fast": [0.1]}), "learning_rates"),
-    (dict(learning_rates={"sgd": [-0.1]}), "learning_rates"),
-    (dict(learning_rates={"sgd": list(np.linspace(0.01, 0.1, 13))}), "learning_rates"),
-])
-def test_explorer_rejects_bad_arguments(kwargs, match):
-    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
-        opt.optimizer_explorer(**kwargs)
+def test_the_chapters_optimizer_viewer_fits_the_page():
+    # Run the chapter's own call: at most 10 frames, each named by optimizer and learning rate.
+    nb = json.loads(next(BOOK.glob("ch03_*.ipynb")).read_text())
+    call = ["".join(c["source"]) for c in nb["cells"]
+            if c["cell_type"] == "code" and "".join(c["source"]).startswith("optimizer_viewer(")]
+    assert len(call) == 1
+    ns = chapter_functions("ch03", "optimizer_viewer")
+    v = eval(call[0], ns)
+    assert 2 <= len(v.frames) <= 10
+    assert all(", learning rate " in label for label in v.control.options)
+    sizes = [len(frame.value) for frame in v.frames]
+    assert max(sizes) <= 40_000 and sum(sizes) < 400_000
 
 
 # ---- recorded figures and their bands ------------------------------------------------------
@@ -247,3 +185,11 @@ def test_ch03_best_learning_rate_is_near_adams_default():
     assert all(a < b for a, b in zip(losses[best:], losses[best + 1:]))
     # Claim: a rate ten times smaller than the default costs more than 2 points of accuracy.
     assert fig("ch03", "lr_0.0001_val_accuracy") < fig("ch03", "lr_0.001_val_accuracy") - 0.02
+
+
+def test_ch03_steps_per_execution_changes_the_returns_to_python_not_the_results():
+    # Claim: with steps_per_execution=64 the two epochs give exactly the same history, and Keras
+    # comes back to Python 24 times per epoch (1,500 batches / 64, rounded up) instead of 1,500.
+    assert fig("ch03", "steps_per_execution_same_history") == 1.0
+    assert fig("ch03", "steps_per_execution_returns_default") == 2 * 1500
+    assert fig("ch03", "steps_per_execution_returns_64") == 2 * 24

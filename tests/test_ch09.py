@@ -12,9 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion.errors import CompanionTypeError, CompanionValueError
-from companion.widgets import callbacks as cw
-
+from chapter_code import chapter_functions
 from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
@@ -28,56 +26,48 @@ def _close_figures():
 
 # ---- the early-stopping viewer ------------------------------------------------------------------
 
-def _runs():
-    val = [0.60, 0.50, 0.45, 0.46, 0.43, 0.42, 0.425, 0.43, 0.44, 0.45]
-    loss = list(np.linspace(0.7, 0.3, len(val)))
-    # patience 0 stops at index 3, patience 2 at index 8 (best index 5); patience 8 runs all
-    return {"0": {"loss": loss[:4], "val_loss": val[:4], "best_epoch": 2},
-            "2": {"loss": loss[:9], "val_loss": val[:9], "best_epoch": 5},
-            "8": {"loss": loss, "val_loss": val, "best_epoch": 5}}
+VAL = [0.60, 0.50, 0.45, 0.46, 0.43, 0.42, 0.425, 0.43, 0.44, 0.45]
+RUN = {"loss": list(np.linspace(0.7, 0.3, len(VAL))), "val_loss": VAL}
 
 
-def test_viewer_switches_frames_with_the_slider():
-    viewer = cw.early_stopping_viewer(_runs(), reference=_runs()["8"]["val_loss"])
+@pytest.fixture(scope="module")
+def viewer():
+    ns = chapter_functions("ch09", "early_stopping_viewer")
+    return ns["early_stopping_viewer"](RUN, [0, 2, 8])
+
+
+def test_viewer_switches_frames_with_the_slider(viewer):
     assert viewer.control.description == "Patience:"
     assert list(viewer.control.options) == ["0", "2", "8"]
     assert viewer.index == 0
-    first = viewer.frames[viewer.index].png
-    viewer.control.value = "2"
+    first = viewer.frames[0].png
+    viewer.control.index = 1
     assert viewer.index == 1
-    assert viewer.frames[viewer.index].png != first
-    # the alt text says where the run stopped and which (1-based) epoch was restored
-    assert "ran 9 epochs and restored epoch 6" in viewer.frames[1].value
-    assert "ran 4 epochs and restored epoch 3" in viewer.frames[0].value
-    assert all(len(f.png) < 25_000 for f in viewer.frames)
-
-
-def test_viewer_start_and_description():
-    viewer = cw.early_stopping_viewer(_runs(), description="p:", start=2)
+    assert viewer.frames[1].png != first
+    viewer.control.index = 2
     assert viewer.index == 2
-    assert viewer.control.value == "8"
-    assert "p 8" in viewer.frames[2].value
 
 
-@pytest.mark.parametrize("runs, kwargs, exc, name", [
-    ([1, 2], {}, CompanionTypeError, "runs"),
-    ({}, {}, CompanionValueError, "runs"),
-    ({str(i): _runs()["0"] for i in range(13)}, {}, CompanionValueError, "runs"),
-    ({"a": {"loss": [1.0], "val_loss": [1.0]}}, {}, CompanionValueError, "runs"),
-    ({"a": {"loss": [1.0, 0.5], "val_loss": [1.0], "best_epoch": 0}}, {}, CompanionValueError, "runs"),
-    ({"a": {"loss": [1.0, 0.5], "val_loss": [1.0, 0.9], "best_epoch": 2}}, {},
-     CompanionValueError, "best_epoch"),
-    ({"a": {"loss": [1.0, 0.5], "val_loss": [1.0, 0.9], "best_epoch": 1.0}}, {},
-     CompanionTypeError, "best_epoch"),
-    ({"a": {"loss": [1.0, 0.5], "val_loss": [1.0, np.nan], "best_epoch": 0}}, {},
-     CompanionValueError, "val_loss"),
-    (_runs(), {"reference": "abc"}, CompanionTypeError, "reference"),
-    (_runs(), {"description": 3}, CompanionTypeError, "description"),
-    (_runs(), {"start": 3}, CompanionValueError, "start"),
-])
-def test_viewer_rejects_bad_arguments(runs, kwargs, exc, name):
-    with pytest.raises(exc, match=name):
-        cw.early_stopping_viewer(runs, **kwargs)
+def test_viewer_shows_where_keras_early_stopping_stops(viewer):
+    # Keras's rule on VAL: patience 0 stops at the first epoch without improvement (index 3),
+    # restoring index 2; patience 2 stops at index 7, two epochs after the best (index 5);
+    # patience 8 never stops within the 10 epochs and restores index 5. Epochs in the text are 1-based.
+    alts = [frame.value for frame in viewer.frames]
+    assert "stopped after 4 epochs and restored epoch 3, validation loss 0.4500" in alts[0]
+    assert "stopped after 8 epochs and restored epoch 6, validation loss 0.4200" in alts[1]
+    assert "stopped after 10 epochs and restored epoch 6" in alts[2]
+
+
+def test_viewer_stops_on_a_plateau():
+    # A flat series improves only at index 0 (on infinity); with patience 1 the next epoch
+    # counts as no improvement and ends training: 2 epochs, the first one restored.
+    ns = chapter_functions("ch09", "early_stopping_viewer")
+    v = ns["early_stopping_viewer"]({"loss": [1.0] * 5, "val_loss": [0.5] * 5}, [1])
+    assert "stopped after 2 epochs and restored epoch 1" in v.frames[0].value
+
+
+def test_viewer_frames_are_small(viewer):
+    assert all(len(f.png) < 30_000 for f in viewer.frames)
 
 
 # ---- bands on the full run's figures -------------------------------------------------------
