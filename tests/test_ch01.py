@@ -1,4 +1,6 @@
-"""Chapter 1 (from logistic regression to a neural network): its class viewer.
+"""Chapter 1 (from logistic regression to a neural network): its class viewer and three
+claims of its text (pixel 0 is the background, the panel order of the history figure,
+SGDClassifier's one-vs-rest fit with an L2 penalty and a decaying step).
 
 The chapter's recorded figures are checked in tests/test_notebooks.py.
 """
@@ -60,3 +62,68 @@ def test_class_viewer_draws_a_different_sample_for_another_seed(class_viewer):
     b = class_viewer(images, labels, ["even", "odd"], per_class=4, seed=1)
     assert a.frames[0].png != b.frames[0].png
     assert a.frames[0].png == class_viewer(images, labels, ["even", "odd"], per_class=4, seed=0).frames[0].png
+
+
+# ---- claims of the text --------------------------------------------------------------------
+
+def _notebook():
+    import json
+    from chapter_code import BOOK
+    return json.loads(next(BOOK.glob("ch01_*.ipynb")).read_text())
+
+
+def test_pixel_value_0_is_the_background_and_is_drawn_white_only_by_the_inverted_map():
+    # Claim: 0 is the background in the files; the page draws it white because show_images
+    # uses cmap="gray_r". An image whose left half is 0 and right half 1 must come out white
+    # on the left and black on the right.
+    from companion.plots import show_images
+    image = np.zeros((1, 28, 28))
+    image[0, :, 14:] = 1.0
+    fig = show_images(image, n_cols=1, size=2.0)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    pixels = np.asarray(Image.open(buffer).convert("L"), dtype=float)
+    rows = np.flatnonzero((pixels < 128).any(axis=1))
+    dark = np.flatnonzero((pixels < 128).any(axis=0))
+    middle = pixels[rows[len(rows) // 2]]
+    left, right = dark.min() - 5, dark.max() - 2   # just left of the black half, inside it
+    assert middle[left] > 200 and middle[right] < 60
+    text = " ".join("".join(c["source"]) for c in _notebook()["cells"] if c["cell_type"] == "markdown")
+    assert "0 (white background)" not in text and 'cmap="gray_r"' in text
+
+
+def test_the_history_figure_text_names_the_panels_in_the_order_plot_history_draws_them():
+    # Claim of the text after the loss-curve figure: accuracy on the left, loss on the right.
+    import keras
+    from companion.plots import plot_history
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(np.zeros((8, 3)), np.arange(8) % 2, epochs=2, verbose=0)
+    fig = plot_history({"a": history, "b": history})
+    assert [ax.get_ylabel() for ax in fig.axes] == ["accuracy", "loss"]
+    cells = _notebook()["cells"]
+    at = next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and "plot_history(" in "".join(c["source"]))
+    after = "".join(cells[at + 1]["source"])
+    assert "accuracy (left)" in after and "loss (right)" in after
+
+
+def test_sgdclassifier_log_loss_is_one_vs_rest_with_an_l2_penalty_and_a_decaying_step():
+    # Claim: same architecture as Dense(10, softmax), but SGDClassifier(loss="log_loss") fits ten
+    # one-vs-rest logistic regressions (probabilities = normalised sigmoids of each class's score),
+    # with an L2 penalty and the decaying "optimal" step size by default.
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import SGDClassifier
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(90, 5)), np.arange(90) % 3
+    clf = SGDClassifier(loss="log_loss", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x, y)
+    assert clf.penalty == "l2" and clf.alpha > 0 and clf.learning_rate == "optimal"
+    assert clf.coef_.size + clf.intercept_.size == 5 * 3 + 3   # the parameters of Dense(3) on 5 inputs
+    ovr = 1 / (1 + np.exp(-clf.decision_function(x)))
+    np.testing.assert_allclose(clf.predict_proba(x), ovr / ovr.sum(axis=1, keepdims=True), rtol=1e-6)
+    softmax = np.exp(clf.decision_function(x))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    assert not np.allclose(clf.predict_proba(x), softmax, atol=1e-3)

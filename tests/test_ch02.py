@@ -1,7 +1,9 @@
-"""Chapter 2 (deep neural networks): its widgets and the bands of its recorded figures."""
+"""Chapter 2 (deep neural networks): its widgets, the network diagram and the two-weight
+backpropagation example, and the bands of its recorded figures."""
 
 from __future__ import annotations
 
+import io
 
 import matplotlib
 
@@ -119,3 +121,65 @@ def test_ch02_relu_and_sigmoid_are_within_noise_on_validation():
     assert abs(diff) <= 0.01
     # The text says that in this run the sigmoid came out ahead, by about half a point.
     assert -0.01 <= diff <= 0.0
+
+
+# ---- how a network learns --------------------------------------------------------------------
+
+def _ch02_cells():
+    import json
+    from chapter_code import BOOK
+    return json.loads(next(BOOK.glob("ch02_*.ipynb")).read_text())["cells"]
+
+
+def test_draw_network_draws_a_few_units_per_layer_with_an_ellipsis_and_labels():
+    ns = chapter_functions("ch02", "draw_network")
+    fig, ax = plt.subplots()
+    ns["draw_network"](ax, [(784, "input"), (3, "output")], shown=4)
+    assert len(ax.patches) == 4 + 3                      # 4 circles for 784 units, all 3 of the output
+    assert len(ax.get_lines()) == 4 * 3                  # every drawn unit to every drawn unit
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("⋮") == 1                         # only the layer with units left out
+    assert "input\n784 units" in texts and "output\n3 units" in texts
+    fig, ax = plt.subplots()
+    ns["draw_network"](ax, [(784, "input"), (100, "hidden"), (10, "output")])
+    assert len(ax.patches) == 12 and len(ax.get_lines()) == 2 * 4 * 4
+    assert [t.get_text() for t in ax.texts].count("⋮") == 3
+
+
+def test_the_two_weight_example_gradients_are_the_hand_computed_ones():
+    # Claim: for y_hat = w2 relu(w1 x), L = (y_hat - y)^2 at x=2, y=3, w1=0.5, w2=1.5,
+    # GradientTape gives dL/dw1 = -9 and dL/dw2 = -3, as the chain rule by hand does, and one
+    # gradient-descent step with learning rate 0.01 lowers the loss from 2.25 to about 1.43.
+    import contextlib
+    cells = _ch02_cells()
+    code = [c for c in cells if c["cell_type"] == "code"]
+    tape = [c for c in code if "tf.GradientTape()" in "".join(c["source"])]
+    step = [c for c in code if "learning_rate = 0.01" in "".join(c["source"])]
+    assert len(tape) == 1 and len(step) == 1
+    for cell in tape + step:   # deterministic: nbval compares their outputs
+        assert "nbval-check-output" in cell["metadata"].get("tags", [])
+    ns = chapter_functions("ch02")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec("".join(tape[0]["source"]), ns)
+    assert float(ns["grad_w1"]) == -9.0 and float(ns["grad_w2"]) == -3.0
+    assert "dL/dw1: GradientTape -9, by hand -9" in out.getvalue()
+    assert "dL/dw2: GradientTape -3, by hand -3" in out.getvalue()
+    with contextlib.redirect_stdout(out):
+        exec("".join(step[0]["source"]), ns)
+    assert abs(float(ns["new_loss"]) - 1.4271) < 1e-3 < float(ns["loss"]) - float(ns["new_loss"])
+    # The stored outputs (compared by nbval) say the same.
+    stored = "".join("".join(o.get("text", "")) for c in tape + step for o in c["outputs"])
+    assert "GradientTape -9, by hand -9" in stored and "loss 2.25 -> 1.43" in stored
+
+
+def test_backpropagation_is_explained_before_the_chapter_relies_on_it():
+    # The section "How a network learns" (forward pass, loss, backpropagation, update) comes before
+    # "Sigmoid or ReLU?", whose argument multiplies gradients by the activation's slope.
+    text = ["".join(c["source"]) for c in _ch02_cells() if c["cell_type"] == "markdown"]
+    learn = next(i for i, t in enumerate(text) if t.startswith("## How a network learns"))
+    slope = next(i for i, t in enumerate(text) if "## Sigmoid or ReLU?" in t)
+    assert learn < slope
+    section = " ".join(text[learn:slope])
+    for term in ("Forward pass", "Loss", "backpropagation", "chain rule", "Update"):
+        assert term in section

@@ -193,3 +193,47 @@ def test_ch03_steps_per_execution_changes_the_returns_to_python_not_the_results(
     assert fig("ch03", "steps_per_execution_same_history") == 1.0
     assert fig("ch03", "steps_per_execution_returns_default") == 2 * 1500
     assert fig("ch03", "steps_per_execution_returns_64") == 2 * 24
+
+
+# ---- the update rules as the text describes them -------------------------------------------
+
+def _steps(optimizer, gradients):
+    """Feed a fixed sequence of gradients to a Keras optimizer on one weight; return each step."""
+    import keras
+    w = keras.Variable(0.0)
+    before, steps = 0.0, []
+    for g in gradients:
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float32"), w)])
+        steps.append(float(w) - before)
+        before = float(w)
+    return np.array(steps)
+
+
+def test_momentum_velocity_is_a_decaying_sum_of_past_gradients():
+    # Claim: with momentum beta the velocity is -learning_rate times an exponentially weighted sum
+    # of past gradients, the gradient of k steps ago counted with weight beta**k.
+    import keras
+    gradients = [1.0, -2.0, 0.5, 3.0, 0.0, 1.0]
+    steps = _steps(keras.optimizers.SGD(learning_rate=0.1, momentum=0.9), gradients)
+    expected = [-0.1 * sum(0.9 ** k * gradients[t - k] for k in range(t + 1)) for t in range(len(gradients))]
+    np.testing.assert_allclose(steps, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_adagrads_effective_learning_rate_only_shrinks_and_rmsprops_recovers():
+    # Claim: Adagrad's effective learning rate (step / gradient) only ever shrinks, even when the
+    # gradients become small; RMSprop's moving average lets it grow again.
+    import keras
+    gradients = [1.0] * 5 + [0.01] * 30
+    adagrad = np.abs(_steps(keras.optimizers.Adagrad(learning_rate=0.1), gradients)) / gradients
+    rmsprop = np.abs(_steps(keras.optimizers.RMSprop(learning_rate=0.1), gradients)) / gradients
+    assert np.all(np.diff(adagrad) <= 1e-9)
+    assert rmsprop[-1] > 3 * rmsprop[4]
+
+
+def test_the_chapter_refers_back_to_chapter_2s_section_on_how_a_network_learns():
+    nb = json.loads(next(BOOK.glob("ch03_*.ipynb")).read_text())
+    text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert 'Chapter 2 (section "How a network learns")' in text and "backpropagation" in text
+    ch02 = json.loads(next(BOOK.glob("ch02_*.ipynb")).read_text())
+    assert any("".join(c["source"]).startswith("## How a network learns") for c in ch02["cells"])
+    assert "running sum of past steps" not in text and "steps only ever shrink" not in text

@@ -141,3 +141,58 @@ def test_ch05_the_lowest_rate_ends_with_the_lowest_validation_loss():
     assert fig("ch05", "lr_0.0005_best_epoch") <= 16
     # The rate 0.001 of the sweep is the Adam run above, not a second run.
     assert fig("ch05", "lr_0.001_min_val_loss") == fig("ch05", "adam_min_val_loss")
+
+
+# ---- what the chapter says about Keras, checked against the installed Keras ----------------
+
+@pytest.mark.parametrize("n", [6000, 48_000, 1001, 7, 99])
+def test_validation_split_cuts_where_the_chapter_says(n):
+    # The chapter (and its exercise 1) computes Keras's cut as floor(n * (1 - 0.2)) and says the
+    # validation part is the LAST part of the arrays.
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+    x = np.arange(n)
+    train, val = train_validation_split(x, validation_split=0.2)
+    split_at = int(np.floor(n * (1 - 0.2)))
+    assert len(train) == split_at and len(val) == n - split_at
+    assert list(val) == list(x[split_at:])
+
+
+def test_early_stopping_on_a_missing_metric_behaves_as_the_chapter_says():
+    # "EarlyStopping(monitor='val_acc') fails after the first epoch with a ValueError; with
+    # mode='max' it warns at every epoch and never stops" (compiled with metrics=['accuracy']).
+    import warnings
+
+    import keras
+
+    x = np.random.default_rng(0).random((40, 3)).astype("float32")
+    y = (x[:, 0] > 0.5).astype("int32")
+
+    def model():
+        m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return m
+
+    with pytest.raises(ValueError, match="val_acc"):
+        model().fit(x, y, epochs=3, validation_split=0.25, verbose=0,
+                    callbacks=[keras.callbacks.EarlyStopping(monitor="val_acc", patience=0)])
+    stopper = keras.callbacks.EarlyStopping(monitor="val_acc", mode="max", patience=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model().fit(x, y, epochs=4, validation_split=0.25, verbose=0, callbacks=[stopper])
+    assert len(history.history["loss"]) == 4 and stopper.stopped_epoch == 0
+    assert sum("val_acc" in str(w.message) for w in caught) == 4
+
+
+# ---- the exercises: predict, then verify; every answer in words -----------------------------
+
+def test_exercises_ask_for_a_prediction_and_answer_in_words():
+    import json
+    from pathlib import Path
+    path = next((Path(__file__).resolve().parent.parent / "book").glob("ch05_*.ipynb"))
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
+    start = next(i for i, s in enumerate(cells) if s.startswith("## Exercises"))
+    text = "\n".join(cells[start:])
+    exercises = text.count("**Exercise ")
+    assert exercises >= 3
+    assert text.count("**Predict first:**") >= 2
+    assert text.count(":::{dropdown}") == exercises

@@ -105,10 +105,10 @@ def test_dropout_narrows_the_train_validation_gap():
 @needs_results
 def test_no_dropout_overfits_earlier_or_ends_worse():
     # "Without dropout the validation loss bottoms out earlier, and ends higher."
-    earlier = fig("ch06", "best_epoch_no_dropout") < fig("ch06", "best_epoch_dropout")
-    worse = fig("ch06", "final_val_loss_no_dropout") > fig("ch06", "final_val_loss_dropout")
-    assert earlier or worse
-    assert worse
+    # The chapter says both: the minimum comes later with dropout (epoch 16 against 10 in the
+    # full run), and the run without dropout ends with the higher validation loss.
+    assert fig("ch06", "best_epoch_no_dropout") < fig("ch06", "best_epoch_dropout")
+    assert fig("ch06", "final_val_loss_no_dropout") > fig("ch06", "final_val_loss_dropout")
 
 
 @needs_results
@@ -158,3 +158,32 @@ def test_sweep_accuracies_are_fashion_mnist_not_mnist():
     # Source 002's 0.97 are MNIST figures; ours at rates 0.1 and 0.2 are about 0.88.
     for r in ["01", "02"]:
         assert 0.86 <= fig("ch06", f"sweep_val_accuracy_{r}") <= 0.90
+
+
+# ---- what the quiz says about Keras's Dropout ---------------------------------------------
+
+def test_dropout_never_passes_its_input_unchanged_in_training():
+    # Quiz 1: in training, Dropout(0.25) on [4, 4, 4, 4] gives 0 or 16/3 for each value, never 4,
+    # even when nothing is dropped (probability 0.75**4, about 0.32).
+    import keras
+
+    x = np.full((2000, 4), 4.0, dtype="float32")
+    out = keras.ops.convert_to_numpy(keras.layers.Dropout(0.25, seed=3)(x, training=True))
+    np.testing.assert_allclose(np.unique(out), [0.0, 16 / 3], rtol=1e-6)
+    nothing_dropped = np.mean(np.all(out > 0, axis=1))
+    assert 0.27 <= nothing_dropped <= 0.37
+    assert np.array_equal(keras.ops.convert_to_numpy(keras.layers.Dropout(0.25)(x, training=False)), x)
+
+
+# ---- the exercises: predict, then verify; every answer in words -----------------------------
+
+def test_exercises_ask_for_a_prediction_and_answer_in_words():
+    import json
+    path = next((Path(__file__).resolve().parents[1] / "book").glob("ch06_*.ipynb"))
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
+    start = next(i for i, s in enumerate(cells) if s.startswith("## Exercises"))
+    text = "\n".join(cells[start:])
+    exercises = text.count("**Exercise ")
+    assert exercises >= 3
+    assert text.count("**Predict first:**") >= 2
+    assert text.count(":::{dropdown}") == exercises

@@ -171,3 +171,57 @@ def test_ch07_gap_shrinks_as_the_penalty_grows():
     for kind in ("l1", "l2"):
         assert fig("ch07", f"sweep_{kind}_0.01_gap") < fig("ch07", f"sweep_{kind}_1e-05_gap") - 0.01
         assert fig("ch07", f"sweep_{kind}_0.01_gap") < fig("ch07", "sweep_none_gap")
+
+
+# ---- claims about Keras the chapter makes ----------------------------------------------------
+
+def test_chapter_adam_steps_is_keras_adam_and_adamw():
+    # Claim: the chapter's NumPy adam_steps is Keras 3's Adam/AdamW update (alpha_t form), not
+    # the textbook m_hat / (sqrt(v_hat) + eps) form; with a tiny gradient scale the two differ.
+    adam_steps = chapter_functions("ch07", "adam_steps")["adam_steps"]
+    grads = np.random.default_rng(3).normal(size=(60, 3)) * [1.0, 1e-3, 1e-6]
+    w0 = [0.5, -0.2, 0.1]
+    for optimizer, kwargs in [(keras.optimizers.Adam(learning_rate=1e-2), {"lr": 1e-2}),
+                              (keras.optimizers.AdamW(learning_rate=1e-2, weight_decay=0.5),
+                               {"lr": 1e-2, "weight_decay": 0.5})]:
+        w = keras.Variable(np.array(w0, dtype="float32"))
+        for g in grads:
+            optimizer.apply([np.asarray(g, dtype="float32")], [w])
+        np.testing.assert_allclose(w.numpy(), adam_steps(grads, w0, **kwargs), atol=2e-6)
+
+
+def test_ftrl_makes_exact_zeros_where_adam_with_l1_does_not():
+    # Claim: keras.optimizers.Ftrl (FTRL-Proximal) sets unneeded weights to exactly 0.0;
+    # Adam with an L1 regularizer leaves them near zero but not at it.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 20)).astype("float32")
+    y = x[:, :3] @ np.array([2.0, -1.0, 0.5], dtype="float32") + 0.1 * rng.normal(
+        size=2000).astype("float32")
+
+    def kernel(optimizer, regularizer=None):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input(shape=(20,)),
+                                  keras.layers.Dense(1, kernel_regularizer=regularizer)])
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, epochs=5, batch_size=32, verbose=0)
+        return model.layers[0].kernel.numpy().ravel()
+
+    ftrl = kernel(keras.optimizers.Ftrl(learning_rate=0.1, l1_regularization_strength=1.0))
+    adam = kernel(keras.optimizers.Adam(0.01), keras.regularizers.L1(0.01))
+    assert np.sum(ftrl[3:] == 0.0) >= 9 and np.all(ftrl[:3] != 0.0)   # most of the 17
+    assert np.sum(adam[3:] == 0.0) == 0
+
+
+def test_headings_are_short_and_plots_follow_the_book_convention():
+    # Headings name a topic (no sentence inside); training solid, validation dashed (ch05-ch06).
+    import json
+    from chapter_code import BOOK
+    nb = json.loads(next(BOOK.glob("ch07_*.ipynb")).read_text())
+    text = {c["cell_type"]: [] for c in nb["cells"]}
+    for c in nb["cells"]:
+        text[c["cell_type"]].append("".join(c["source"]))
+    headings = [line for md in text["markdown"] for line in md.splitlines() if line.startswith("#")]
+    assert all(len(h.split()) <= 8 and not h.rstrip().endswith(".") for h in headings), headings
+    code = "\n".join(text["code"])
+    assert '["accuracy"], "--"' not in code and 'h["accuracy"], "--"' not in code
+    assert "Solid lines are training, dashed lines validation" in "\n".join(text["markdown"])

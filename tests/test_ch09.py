@@ -79,7 +79,7 @@ PATIENCE = ["p0", "p1", "p2", "p4", "p8"]
 
 @needs_results
 def test_counters_fit_together():
-    # "epochs run = stopped_epoch + 1, and with patience 2, best_epoch = stopped_epoch - 2"
+    # "epochs run = stopped_epoch + 1, and best_epoch = stopped_epoch - max(patience, 1)" (patience 2)
     stopped = fig("ch09", "stopped_epoch")
     assert fig("ch09", "epochs_run") == stopped + 1
     assert fig("ch09", "best_epoch") == stopped - 2
@@ -131,3 +131,93 @@ def test_reduce_lr_on_plateau_lowered_the_rate():
     # "The learning rate starts at Adam's 0.001 and halves" at least once in 15 epochs.
     assert fig("ch09", "lr_reductions") >= 1
     assert fig("ch09", "lr_final") == pytest.approx(1e-3 / 2 ** fig("ch09", "lr_reductions"), rel=1e-5)
+
+
+
+# ---- claims about Keras 3's callbacks -------------------------------------------------------
+
+def _replay(callback, values):
+    import keras
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    model.stop_training = False
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch, value in enumerate(values):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+        if model.stop_training:
+            break
+    return callback
+
+
+@pytest.mark.parametrize("patience", [0, 1, 2, 3])
+def test_best_epoch_is_stopped_epoch_minus_max_patience_1(patience):
+    # "best_epoch = stopped_epoch - max(patience, 1)": patience 0 stops like patience 1.
+    import keras
+    values = [0.6, 0.5, 0.4] + [0.45] * 6
+    for restore in (True, False):
+        stopper = _replay(keras.callbacks.EarlyStopping(
+            patience=patience, restore_best_weights=restore), values)
+        assert stopper.best_epoch == 2
+        assert stopper.stopped_epoch == 2 + max(patience, 1)
+
+
+def test_min_delta_needs_an_improvement_of_more_than_min_delta():
+    # "improve by more than min_delta": an improvement of exactly min_delta does not count.
+    import keras
+    stopper = _replay(keras.callbacks.EarlyStopping(patience=1, min_delta=0.25),
+                      [0.5, 0.25, 0.2])
+    assert stopper.best_epoch == 0 and stopper.stopped_epoch == 1
+
+
+def test_on_test_hooks_fire_during_fit_validation():
+    # "the on_test_... hooks also fire inside fit, during the validation pass of each epoch"
+    import keras
+    calls = []
+
+    class Log(keras.callbacks.Callback):
+        def on_test_begin(self, logs=None):
+            calls.append("test_begin")
+
+        def on_epoch_end(self, epoch, logs=None):
+            calls.append("epoch_end")
+
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x[:, :1], epochs=2, validation_data=(x, x[:, :1]), callbacks=[Log()], verbose=0)
+    assert calls == ["test_begin", "epoch_end"] * 2
+
+
+def test_checkpoint_names_and_backup_and_restore(tmp_path):
+    # ".keras or .weights.h5 (save_weights_only)"; "{epoch} counts from 1"; BackupAndRestore
+    # resumes after the last completed epoch and deletes its backup after a normal end.
+    import keras
+    keras.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))
+    keras.callbacks.ModelCheckpoint(str(tmp_path / "w.weights.h5"), save_weights_only=True)
+    for path, weights_only in [("w.h5", True), ("m.ckpt", False)]:
+        with pytest.raises(ValueError):
+            keras.callbacks.ModelCheckpoint(str(tmp_path / path), save_weights_only=weights_only)
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+
+    def model():
+        m = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+        m.compile(optimizer="sgd", loss="mse")
+        return m
+
+    template = keras.callbacks.ModelCheckpoint(str(tmp_path / "c-{epoch:02d}.keras"))
+    model().fit(x, x[:, :1], epochs=2, callbacks=[template], verbose=0)
+    assert sorted(p.name for p in tmp_path.glob("c-*.keras")) == ["c-01.keras", "c-02.keras"]
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("crash")
+
+    backup = str(tmp_path / "backup")
+    with pytest.raises(RuntimeError):
+        model().fit(x, x[:, :1], epochs=4, verbose=0,
+                    callbacks=[keras.callbacks.BackupAndRestore(backup), Crash()])
+    resumed = model().fit(x, x[:, :1], epochs=4, verbose=0,
+                          callbacks=[keras.callbacks.BackupAndRestore(backup)])
+    assert resumed.epoch == [2, 3]
+    assert not (tmp_path / "backup").exists()
