@@ -447,6 +447,9 @@ def test_chapter_page(page: Page, site: Site, name: str) -> None:
     folded quiz answers, and every control changing what is displayed (last: it changes the page)."""
     open_page(page, site.url(name))
     check_loads_cleanly(page, name)
+    wrapping = page.evaluate("""() => Array.from(document.querySelectorAll('div.cell_input pre'))
+        .map(e => getComputedStyle(e).whiteSpace).filter(w => w !== 'pre')""")
+    assert not wrapping, f"{name}: code blocks wrap ({set(wrapping)}), which breaks Python's indentation"
     check_colab_link_and_drawn_widgets(page, site, name)
     check_quiz_answers_are_folded_and_open_on_click(page, name)
     check_every_control_changes_what_is_displayed(page, name)
