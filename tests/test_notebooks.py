@@ -214,3 +214,18 @@ def test_only_the_package_is_installed():
     assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["companion"]
     assert not any(dep.startswith(("nbformat", "nbclient", "pyyaml")) for dep in project["project"]["dependencies"])
 
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_the_page_gives_no_answer_away(path):
+    """Quiz cells show the question, not their source (which names the right option); every
+    exercise solution, code and output, sits behind one toggle (hide-cell)."""
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and re.match(r"\s*quiz\(", cell.source):
+            assert "remove-input" in cell.metadata.get("tags", []), f"{path.name}: quiz cell {i} shows its answer"
+    start = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
+    for i, cell in enumerate(cells[start:-1], start):
+        if cell.cell_type == "code":
+            assert "hide-cell" in cell.metadata.get("tags", []), \
+                f"{path.name}: exercise solution in cell {i} is not folded with its output (tag hide-cell)"
