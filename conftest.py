@@ -11,8 +11,9 @@
   core fight over the cores.
 - A chapter writes only to temporary folders: the session fails if a run
   leaves a new file in ``book/``.
-- Notebooks are scheduled first: they are the longest files, and started
-  first they leave the short test files to even out the workers at the end.
+- The longest files are scheduled first (the notebooks, then the browser,
+  tools and bootstrap tests), so the many short files even out the workers
+  at the end.
 """
 
 import os
@@ -53,5 +54,13 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+# Test files that take longest (measured with --durations), started right after the notebooks.
+LONG_FILES = ("test_browser.py", "test_tools.py", "test_reliability.py", "test_bootstrap.py", "test_book.py")
+
+
 def pytest_collection_modifyitems(config, items):
-    items[:] = sorted(items, key=lambda item: not str(item.fspath).endswith(".ipynb"))
+    def rank(item):
+        name = Path(str(item.fspath)).name
+        return 0 if name.endswith(".ipynb") else 1 if name in LONG_FILES else 2
+
+    items[:] = sorted(items, key=rank)  # stable: the order within each group stays

@@ -232,8 +232,9 @@ class Provenance:
             text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
         else:
             return False
+        plain = re.sub(r"\{[^{}]*\}", "", text)  # ModelCheckpoint's {epoch:02d}-style placeholders
         return (bool(text) and "://" not in text and not text.startswith(("/", "\\", "~"))
-                and ".." not in re.split(r"[/\\]", text) and ":" not in text)
+                and ".." not in re.split(r"[/\\]", text) and ":" not in plain)
 
     def kind(self, node: ast.AST, seen: frozenset = frozenset()):
         if isinstance(node, ast.Name):
