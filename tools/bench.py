@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmarks of the book's workflows: prints figures, asserts nothing.
 
-    make bench                     # quick: about 3 to 7 minutes on 2 cores, depending on the CPU
-    make bench FULL=1              # also re-runs every chapter on the full data (7 to 18 min)
+    make bench                     # about 8 to 15 minutes on 2 cores, depending on the CPU (it runs the test suite)
+    make bench FULL=1              # also re-runs every chapter on the full data (7 to 16 min more)
     python tools/bench.py --only fit    # one section: nbval, test, book, fit, full
 
 Sections
