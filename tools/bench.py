@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks of the book's workflows: prints figures, asserts nothing.
 
-    make bench                     # about 8 to 15 minutes on 2 cores, depending on the CPU (it runs the test suite)
+    make bench                     # about 6 to 15 minutes on 2 cores, depending on the CPU (it runs the test suite)
     make bench FULL=1              # also re-runs every chapter on the full data (7 to 16 min more)
     python tools/bench.py --only fit    # one section: nbval, test, book, fit, full
 
