@@ -42,8 +42,8 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
-# Requests that may fail, each with its reason. Nothing else is ignored. Empty: every page,
-# the root redirect included, names the book's icon, so no browser asks for /favicon.ico.
+# Requests that may fail, each with its reason. Nothing else is ignored. Empty: every page
+# names an icon (the root redirect an empty inline one), so no browser asks for /favicon.ico.
 ALLOWED_FAILURES: dict[str, str] = {}
 
 # Text that would mean a widget did not render.

@@ -180,11 +180,12 @@ def main(argv: list[str] | None = None) -> int:
               f"(jupyter-book exit status {result.returncode}); see the messages above.",
               file=sys.stderr)
         return 1
-    # Jupyter Book's root index.html is a bare redirect: give it the book's icon too,
-    # or the browser asks the server for /favicon.ico on the way to the first page.
+    # Jupyter Book's root index.html is a bare redirect. Without an icon the browser asks
+    # the server for /favicon.ico on the way to the first page; with the book's icon the
+    # redirect can abort that request. An empty inline icon costs no request at all.
     redirect = index.read_text()
     if "rel=\"icon\"" not in redirect:
-        index.write_text('<link rel="icon" href="_static/favicon.svg" />\n' + redirect)
+        index.write_text('<link rel="icon" href="data:," />\n' + redirect)
     build.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest + "\n")
     print(f"build_book: built in {seconds:.1f} s. Open {index}")
