@@ -18,8 +18,11 @@
 
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent
 
@@ -64,3 +67,11 @@ def pytest_collection_modifyitems(config, items):
         return 0 if name.endswith(".ipynb") else 1 if name in LONG_FILES else 2
 
     items[:] = sorted(items, key=rank)  # stable: the order within each group stays
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test starts with no open matplotlib figure (widget tests draw many)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

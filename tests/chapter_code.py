@@ -15,11 +15,23 @@ from typing import Any
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
 
-def _code_cells(chapter: str) -> list[str]:
+def _cells(chapter: str, kind: str) -> list[str]:
     matches = sorted(BOOK.glob(f"{chapter}_*.ipynb"))
     assert len(matches) == 1, f"no single notebook for {chapter} in {BOOK}"
     nb = json.loads(matches[0].read_text())
-    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind]
+
+
+def check_exercises(chapter: str, at_least: int) -> None:
+    """At least `at_least` exercises, two or more of them asking for a prediction first, and
+    one closed dropdown with the answer in words per exercise (the code solutions are hidden cells)."""
+    cells = _cells(chapter, "markdown")
+    start = next(i for i, s in enumerate(cells) if s.startswith("## Exercises"))
+    text = "\n".join(cells[start:])
+    exercises = text.count("**Exercise ")
+    assert exercises >= at_least
+    assert text.count("**Predict first:**") >= 2
+    assert text.count(":::{dropdown}") == exercises
 
 
 def chapter_functions(chapter: str, *names: str) -> dict[str, Any]:
@@ -29,7 +41,7 @@ def chapter_functions(chapter: str, *names: str) -> dict[str, Any]:
     The import cell is the first code cell after the set-up cell whose lines
     all import something (the one every chapter starts its lesson with).
     """
-    cells = _code_cells(chapter)
+    cells = _cells(chapter, "code")
     imports = next(src for src in cells[1:] if src.strip() and all(
         line.startswith(("import ", "from ", " ", ")")) or not line.strip() or line.startswith("#")
         for line in src.splitlines()))

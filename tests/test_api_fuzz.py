@@ -34,7 +34,6 @@ import functools
 import importlib
 import inspect
 import io
-import json
 import math
 import numbers
 import os
@@ -52,7 +51,6 @@ import matplotlib
 matplotlib.use("Agg")  # this process only
 
 import matplotlib.pyplot as plt
-import nbformat
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -13,18 +13,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
 
 from chapter_code import chapter_functions
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,6 @@ from chapter_code import chapter_functions
 from recorded import fig
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def ch02():
     return chapter_functions("ch02", "param_count_viewer", "activation_viewer")

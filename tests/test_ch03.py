@@ -9,18 +9,11 @@ matplotlib.use("Agg")  # this process only; kernels are untouched
 
 import json
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from chapter_code import BOOK, chapter_functions
 from recorded import fig
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from chapter_code import chapter_functions
+from chapter_code import chapter_functions, check_exercises
 from recorded import fig
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "book" / "results"
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -156,18 +149,5 @@ def test_a_learning_rate_of_1_kills_most_relus():
 
 # ---- the exercises: predict, then verify; every answer in words -----------------------------
 
-def _markdown() -> list[str]:
-    import json
-    nb = json.loads(next((ROOT / "book").glob("ch04_*.ipynb")).read_text())
-    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
-
-
 def test_exercises_ask_for_a_prediction_and_answer_in_words():
-    cells = _markdown()
-    start = next(i for i, s in enumerate(cells) if s.startswith("## Exercises"))
-    text = "\n".join(cells[start:])
-    exercises = text.count("**Exercise ")
-    assert exercises >= 4
-    assert text.count("**Predict first:**") >= 2
-    # one closed dropdown with words per exercise (code solutions are hidden cells; the words follow)
-    assert text.count(":::{dropdown}") == exercises
+    check_exercises("ch04", at_least=4)

@@ -6,18 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from chapter_code import chapter_functions
+from chapter_code import chapter_functions, check_exercises
 from recorded import fig
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -186,13 +179,4 @@ def test_early_stopping_on_a_missing_metric_behaves_as_the_chapter_says():
 # ---- the exercises: predict, then verify; every answer in words -----------------------------
 
 def test_exercises_ask_for_a_prediction_and_answer_in_words():
-    import json
-    from pathlib import Path
-    path = next((Path(__file__).resolve().parent.parent / "book").glob("ch05_*.ipynb"))
-    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
-    start = next(i for i, s in enumerate(cells) if s.startswith("## Exercises"))
-    text = "\n".join(cells[start:])
-    exercises = text.count("**Exercise ")
-    assert exercises >= 3
-    assert text.count("**Predict first:**") >= 2
-    assert text.count(":::{dropdown}") == exercises
+    check_exercises("ch05", at_least=3)

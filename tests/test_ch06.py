@@ -8,20 +8,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from chapter_code import chapter_functions
+from chapter_code import chapter_functions, check_exercises
 from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -178,12 +171,4 @@ def test_dropout_never_passes_its_input_unchanged_in_training():
 # ---- the exercises: predict, then verify; every answer in words -----------------------------
 
 def test_exercises_ask_for_a_prediction_and_answer_in_words():
-    import json
-    path = next((Path(__file__).resolve().parents[1] / "book").glob("ch06_*.ipynb"))
-    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
-    start = next(i for i, s in enumerate(cells) if s.startswith("## Exercises"))
-    text = "\n".join(cells[start:])
-    exercises = text.count("**Exercise ")
-    assert exercises >= 3
-    assert text.count("**Predict first:**") >= 2
-    assert text.count(":::{dropdown}") == exercises
+    check_exercises("ch06", at_least=3)

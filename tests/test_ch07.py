@@ -7,18 +7,11 @@ import matplotlib
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from chapter_code import chapter_functions
 from recorded import fig
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _history(final: float, epochs: int = 4) -> dict:

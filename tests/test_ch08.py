@@ -9,7 +9,6 @@ import matplotlib
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -23,12 +22,6 @@ RESULTS = ROOT / "book" / "results"
 @pytest.fixture(scope="module")
 def ns():
     return chapter_functions("ch08", "layer_statistics", "normalization_viewer")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _fake_stats(scale: float, normalized: bool = False, layers: int = 2) -> list[dict]:

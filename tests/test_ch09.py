@@ -8,7 +8,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -16,12 +15,6 @@ from chapter_code import chapter_functions
 from recorded import fig
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 # ---- the early-stopping viewer ------------------------------------------------------------------

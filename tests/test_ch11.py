@@ -10,7 +10,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -25,12 +24,6 @@ TRAIN = list(np.linspace(0.6, 0.01, len(CURVE)))
 @pytest.fixture(scope="module")
 def ch11():
     return chapter_functions("ch11", "replay_early_stopping", "stopping_viewer", "run_viewer")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 # ---- replaying EarlyStopping -----------------------------------------------------------------

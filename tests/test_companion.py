@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import matplotlib
 
 matplotlib.use("Agg")  # this process only; kernels are untouched
 
 import matplotlib.pyplot as plt
-import nbformat
 import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
@@ -18,12 +16,6 @@ from hypothesis import given, settings as hsettings, strategies as st
 import companion
 from companion import checks, plots, quiz, results, widgets
 from companion.errors import CompanionTypeError, CompanionValueError
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 HIST = {"loss": [0.9, 0.6, 0.5], "accuracy": [0.6, 0.7, 0.75],
