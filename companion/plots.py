@@ -43,7 +43,14 @@ def _as_history_dict(name: str, value: Any) -> dict[str, list[float]]:
 
 
 def _normalise_runs(history: Any) -> dict[str, dict[str, list[float]]]:
-    """One run (History or dict of lists) or several ({label: History})."""
+    """One run (History or dict of lists) or several ({label: History}); a Repeats gives its mean curves."""
+    from .experiments import Repeats
+
+    if isinstance(history, Repeats):
+        history = {"": history}
+    if isinstance(history, Mapping) and any(isinstance(v, Repeats) for v in history.values()):
+        return {str(label): ({k: list(run.band(k)[0]) for k in run.histories[0]} if isinstance(run, Repeats)
+                             else _as_history_dict(f"history[{label!r}]", run)) for label, run in history.items()}
     hist = getattr(history, "history", history)
     if isinstance(hist, Mapping) and hist and all(
             hasattr(v, "history") or isinstance(v, Mapping) for v in hist.values()):
@@ -104,9 +111,11 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
 
     Parameters
     ----------
-    history : keras.callbacks.History, dict, or dict of those
+    history : keras.callbacks.History, dict, Repeats, or dict of those
         One run (what ``fit`` returned, or ``history.history``), or several
-        runs as ``{"label": history, ...}``.
+        runs as ``{"label": history, ...}``. A ``Repeats`` (several seeds,
+        from ``repeat`` or ``sweep(..., seeds=3)``) is drawn as its mean
+        curve in a shaded band from its lowest to its highest seed.
     metrics : sequence of str, optional
         Which metrics to draw, one panel each, e.g. ``["loss", "accuracy"]``.
         Default: every metric that has no ``val_`` prefix.
@@ -134,7 +143,13 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
     >>> len(fig.axes)
     1
     """
+    from .experiments import Repeats
+
     runs = _normalise_runs(history)
+    bands = {("" if isinstance(history, Repeats) else str(label)): run
+             for label, run in ({"": history} if isinstance(history, Repeats) else
+                                history if isinstance(history, Mapping) else {}).items()
+             if isinstance(run, Repeats)}
     first = next(iter(runs.values()))
     if metrics is None:
         metrics = [k for k in first if not k.startswith("val_") and k != "learning_rate"]
@@ -169,6 +184,10 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
             prefix = f"{label}: " if label else ""
             ax.plot(epochs, run[metric], "-", color=color, label=f"{prefix}train")
             val = run.get("val_" + metric)
+            for key in [metric] + (["val_" + metric] if val is not None and label in bands else []):
+                if label in bands:
+                    _, low, high = bands[label].band(key)
+                    ax.fill_between(epochs, low, high, color=color, alpha=0.18, linewidth=0)
             if val is not None:
                 ax.plot(epochs, val, "--", color=color, label=f"{prefix}validation")
                 if mark_best and not np.all(np.isnan(val)):  # an all-NaN run has no best epoch

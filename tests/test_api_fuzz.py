@@ -172,7 +172,10 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
         steps_per_execution=2, callbacks=None),
     "companion.experiments.sweep": lambda: dict(
         build=_build, values=[0.1], x=X4, y=Y4, epochs=1, validation_data=None, batch_size=8,
-        labels=["a"], steps_per_execution=2, seed=0, verbose=False),
+        labels=["a"], steps_per_execution=2, seed=0, verbose=False, seeds=1),
+    "companion.experiments.repeat": lambda: dict(
+        build=lambda: _build(0.1), x=X4, y=Y4, epochs=1, seeds=2, validation_data=(X4[:4], Y4[:4]),
+        batch_size=8, first_seed=0, steps_per_execution=2),
     # plots
     "companion.plots.plot_history": lambda: dict(history=dict(HIST), metrics=["loss"], title="t",
                                                  mark_best=True, ylim={"loss": (0.0, 1.0)}),
@@ -200,7 +203,7 @@ BASELINES: dict[str, typing.Callable[[], dict]] = {
 }
 
 #: Callables whose calls cost a second or more (training, many frames): fewer examples each.
-SLOW = {"companion.experiments.fit_quickly", "companion.experiments.sweep"}
+SLOW = {"companion.experiments.fit_quickly", "companion.experiments.sweep", "companion.experiments.repeat"}
 
 #: (callable, parameter) pairs known to fail. Empty: every gap found was fixed.
 KNOWN_GAPS: dict[tuple[str, str], str] = {}

@@ -401,3 +401,101 @@ def test_fit_quickly_takes_class_numbers_as_a_column_or_a_row():
         runs.append(fit_quickly(model, x, targets, epochs=2, batch_size=8,
                                 validation_data=(x[:16], val), steps_per_execution=4))
     assert runs[0] == runs[1] == runs[2]
+
+
+def _build_adam_dropout():
+    import keras
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                          keras.layers.Dropout(0.2), keras.layers.Dense(2, activation="softmax")])
+    m.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+    return m
+
+
+def test_repeat_trains_each_seed_exactly_as_it_would_train_alone():
+    """Side by side in one fit, each copy gets its own gradients: with the whole data as one
+    batch (so the shared batch order plays no part) and no dropout, every seed's curve equals
+    a plain fit from that seed."""
+    import keras
+    from companion.experiments import fit_quickly, repeat
+    x, y = _tiny_data()
+    runs = repeat(lambda: _build(0.5), x=x, y=y, epochs=4, batch_size=64, seeds=[3, 7],
+                  validation_data=(x[:16], y[:16]))
+    assert runs.seeds == [3, 7] and list(runs.histories[0]) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    for seed, hist in zip(runs.seeds, runs.histories):
+        keras.backend.clear_session(); keras.utils.set_random_seed(seed)
+        alone = fit_quickly(_build(0.5), x, y, epochs=4, batch_size=64, validation_data=(x[:16], y[:16]))
+        for key in alone:
+            assert np.allclose(alone[key], hist[key], atol=1e-6), key
+    assert runs.histories[0]["loss"] != runs.histories[1]["loss"]  # other seed, other start
+
+
+def test_repeat_is_repeatable_and_seeds_differ():
+    from companion.experiments import repeat
+    x, y = _tiny_data()
+    a = repeat(_build_adam_dropout, x=x, y=y, epochs=3, batch_size=8)
+    b = repeat(_build_adam_dropout, x=x, y=y, epochs=3, batch_size=8)
+    assert a.seeds == [42, 43, 44] and a.histories == b.histories
+    assert len({tuple(h["loss"]) for h in a.histories}) == 3
+
+
+def test_spread_reports_mean_sd_and_range_and_beats_only_without_overlap():
+    from companion.experiments import Repeats, Spread
+    s = Spread.of([0.80, 0.82, 0.84])
+    assert np.isclose(s.mean, 0.82) and np.isclose(s.sd, 0.02) and (s.low, s.high) == (0.80, 0.84)
+    assert str(s) == "0.8200 ± 0.0200 (0.8000 to 0.8400, 3 seeds)"
+    assert Spread.of([0.85, 0.86]).beats(s) and not Spread.of([0.83, 0.90]).beats(s)
+    with pytest.raises(CompanionTypeError, match="other"):
+        s.beats(0.8)
+    hists = [{"loss": [1.0, 0.5, 0.4], "val_loss": [0.9, 0.6, 0.7]},
+             {"loss": [1.0, 0.6, 0.3], "val_loss": [0.8, 0.7, 0.5]}]
+    r = Repeats([1, 2], hists, [None, None])
+    assert r.best_epochs() == [2, 3]
+    assert r.spread("loss").values == (0.5, 0.3)           # each seed at its own best epoch
+    assert r.spread("val_loss", "last").values == (0.7, 0.5)
+    mean, low, high = r.band("val_loss")
+    assert np.allclose(mean, [0.85, 0.65, 0.6]) and np.allclose(low, [0.8, 0.6, 0.5])
+    with pytest.raises(CompanionValueError, match="at"):
+        r.spread("loss", at="first")
+
+
+def test_sweep_with_seeds_returns_repeats_and_plot_history_draws_their_bands():
+    from companion.experiments import Repeats, sweep
+    x, y = _tiny_data()
+    runs = sweep(_build, [0.1, 0.5], x=x, y=y, epochs=3, batch_size=8, seeds=2, verbose=False,
+                 validation_data=(x[:16], y[:16]))
+    assert list(runs) == ["0.1", "0.5"] and all(isinstance(r, Repeats) for r in runs.values())
+    assert runs["0.1"].seeds == [42, 43]
+    fig = plots.plot_history(runs, metrics=["loss"])
+    ax = fig.axes[0]
+    assert len(ax.collections) == 4   # a band per run, for training and validation
+    assert np.allclose(ax.lines[0].get_ydata(), runs["0.1"].band("loss")[0])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(build=3), "build"),
+    (dict(build=lambda: 3), "build"),
+    (dict(seeds=1), "seeds"),
+    (dict(seeds=[1, 1]), "seeds"),
+    (dict(seeds="ab"), "seeds"),
+    (dict(epochs=0), "epochs"),
+])
+def test_repeat_rejects_bad_arguments(kwargs, match):
+    from companion.experiments import repeat
+    x, y = _tiny_data()
+    kwargs = {"build": lambda: _build(0.1), "epochs": 1, **kwargs}
+    with pytest.raises((CompanionTypeError, CompanionValueError), match=match):
+        repeat(x=x, y=y, **kwargs)
+
+
+def test_repeat_refuses_a_global_clipnorm_that_would_tie_the_seeds():
+    import keras
+    from companion.experiments import repeat
+    x, y = _tiny_data()
+
+    def build():
+        m = _build(0.1)
+        m.compile(optimizer=keras.optimizers.SGD(0.1, global_clipnorm=1.0), loss="sparse_categorical_crossentropy")
+        return m
+    with pytest.raises(CompanionValueError, match="global_clipnorm"):
+        repeat(build, x=x, y=y, epochs=1)

@@ -195,7 +195,8 @@ def test_speed_settings_are_not_in_the_lessons(path):
 def test_the_package_is_small_and_imports_no_tooling():
     package = ROOT / "companion"
     lines = sum(len(p.read_text().splitlines()) for p in package.rglob("*.py"))
-    assert lines <= 2500, f"companion/ has {lines} lines; the package a learner installs stays under 2,500"
+    # 2,500 after the redesign (issue 17); the seeds helper of issue 18 (repeat, Repeats, Spread, bands) added ~230
+    assert lines <= 2800, f"companion/ has {lines} lines; the package a learner installs stays under 2,800"
     for p in package.rglob("*.py"):
         text = p.read_text()
         assert not re.search(r"^\s*(from|import) tools\b", text, re.M), f"{p} imports the tooling"
