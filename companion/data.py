@@ -105,6 +105,9 @@ class FashionMNIST:
         The folder the files were read from.
     fast : bool
         True when this is the small, class-balanced fast-mode subset.
+    train_rows, val_rows : numpy.ndarray
+        Where each training and validation image stands in the original
+        60,000-image training file (see :meth:`in_file_order`).
     """
 
     x_train: np.ndarray
@@ -116,6 +119,18 @@ class FashionMNIST:
     class_names: tuple[str, ...]
     source: str
     fast: bool
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+
+    def in_file_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Training and validation images together, in the order of the original training file.
+
+        That is the order of ``keras.datasets.fashion_mnist.load_data()``,
+        which the sources cross-validate on (60,000 images; 2,500 in fast mode).
+        """
+        order = np.argsort(np.concatenate([self.train_rows, self.val_rows]))
+        return (np.concatenate([self.x_train, self.x_val])[order],
+                np.concatenate([self.y_train, self.y_val])[order])
 
     def __repr__(self) -> str:
         def part(x: np.ndarray) -> str:
@@ -209,6 +224,7 @@ def load_fashion_mnist(*, scale: bool = True, fast: bool | None = None) -> Fashi
         x_val=images(x_full, val_idx), y_val=y_full[val_idx],
         x_test=images(x_test, test_idx), y_test=y_test[test_idx],
         class_names=CLASS_NAMES, source=str(folder), fast=fast,
+        train_rows=train_idx, val_rows=val_idx,
     )
 
 

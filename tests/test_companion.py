@@ -499,3 +499,16 @@ def test_repeat_refuses_a_global_clipnorm_that_would_tie_the_seeds():
         return m
     with pytest.raises(CompanionValueError, match="global_clipnorm"):
         repeat(build, x=x, y=y, epochs=1)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_in_file_order_gives_the_training_file_back_in_its_own_order(fast):
+    """The sources cross-validate on the 60,000 training images in the file's order."""
+    from companion.data import _locate_and_read, load_fashion_mnist
+    fm = load_fashion_mnist(fast=fast, scale=False)
+    x, y = fm.in_file_order()
+    rows = np.sort(np.concatenate([fm.train_rows, fm.val_rows]))
+    _, arrays = _locate_and_read()
+    assert np.array_equal(x, arrays["train-images-idx3-ubyte"][rows])
+    assert np.array_equal(y, arrays["train-labels-idx1-ubyte"][rows])
+    assert len(x) == (2500 if fast else 60000)
