@@ -146,10 +146,8 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
     from .experiments import Repeats
 
     runs = _normalise_runs(history)
-    bands = {("" if isinstance(history, Repeats) else str(label)): run
-             for label, run in ({"": history} if isinstance(history, Repeats) else
-                                history if isinstance(history, Mapping) else {}).items()
-             if isinstance(run, Repeats)}
+    given = {"": history} if isinstance(history, Repeats) else history if isinstance(history, Mapping) else {}
+    bands = {str(label): run for label, run in given.items() if isinstance(run, Repeats)}
     first = next(iter(runs.values()))
     if metrics is None:
         metrics = [k for k in first if not k.startswith("val_") and k != "learning_rate"]

@@ -3,7 +3,7 @@
 
     make bench                     # about 6 to 15 minutes on 2 cores, depending on the CPU (it runs the test suite)
     make bench FULL=1              # also re-runs every chapter on the full data (7 to 16 min more)
-    python tools/bench.py --only fit    # one section: nbval, test, book, fit, full
+    python tools/bench.py --only fit    # one section: nbval, test, book, fit, seeds, full
 
 Sections
 --------
@@ -19,6 +19,11 @@ fit    For a representative chapter model (chapter 2's ReLU network on the full
        side by side in one process, repeated and interleaved so a noisy machine
        hits both alike. Prints seconds, the speed-up ratio and the final
        validation accuracy of each, so you can see nothing was lost.
+seeds  The cost of 3 seeds against 1: the same model trained once (``fit_quickly``)
+       and from 3 seeds side by side (``repeat``), for chapter 2's network on the
+       full data (5 epochs) and for the overfitting testbed of chapters 6 to 8
+       (5,000 images, two Dense(256) layers, batch 64, 10 epochs); interleaved
+       repeats, median reported. Target: 3 seeds cost at most 2x one run.
 full   Full-run time and kernel peak memory of every chapter, and the wall
        time of the whole book (chapters run --jobs at a time, as ``make
        execute`` does). Without --full these are the figures recorded by the
@@ -26,7 +31,7 @@ full   Full-run time and kernel peak memory of every chapter, and the wall
        with --full every chapter is re-run on a copy of the book in a
        temporary folder (the working tree is not touched).
 
-Targets on 2 cores: nbval <= 150 s; make test <= 6 min; whole-book full run
+Targets on 2 cores: 3 seeds <= 2x one seed; nbval <= 150 s; make test <= 6 min; whole-book full run
 <= 900 s; make book <= 60 s; sweep settings >= 2x faster than default fit with final
 validation accuracy within 0.5 percentage points.
 """
@@ -170,6 +175,67 @@ def bench_fit(epochs: int, repeats: int) -> dict:
     return out
 
 
+SEEDS_SCRIPT = textwrap.dedent("""
+    import json, os, sys, time
+    os.environ["COMPANION_FAST"] = "0"
+    import companion
+    companion.setup_notebook(seed=42, show=False)
+    import keras
+    from companion.data import load_fashion_mnist
+    from companion.experiments import fit_quickly, repeat
+    fm = load_fashion_mnist()
+    REPEATS = int(sys.argv[1])
+
+    def model(width, layers, optimizer):
+        m = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten()]
+                             + [keras.layers.Dense(width, activation="relu") for _ in range(layers)]
+                             + [keras.layers.Dense(10, activation="softmax")])
+        m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return m
+
+    cases = {
+        "chapter 2's network, 48,000 images, batch 32, 5 epochs": dict(
+            build=lambda: model(100, 1, "rmsprop"), x=fm.x_train, y=fm.y_train, epochs=5, batch_size=32),
+        "testbed of ch06-08, 5,000 images, batch 64, 10 epochs": dict(
+            build=lambda: model(256, 2, keras.optimizers.Adam(1e-3)), x=fm.x_train[:5000],
+            y=fm.y_train[:5000], epochs=10, batch_size=64),
+    }
+    out = {}
+    for name, c in cases.items():
+        one, three = [], []
+        for _ in range(REPEATS):
+            keras.backend.clear_session(); keras.utils.set_random_seed(42)
+            m = c["build"]()
+            t = time.perf_counter()
+            fit_quickly(m, c["x"], c["y"], epochs=c["epochs"], batch_size=c["batch_size"],
+                        validation_data=(fm.x_val, fm.y_val))
+            one.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            repeat(c["build"], x=c["x"], y=c["y"], epochs=c["epochs"], batch_size=c["batch_size"],
+                   validation_data=(fm.x_val, fm.y_val), seeds=3)
+            three.append(time.perf_counter() - t)
+        out[name] = {"one": one, "three": three}
+    print("RESULT" + json.dumps(out))
+""")
+
+
+def bench_seeds(repeats: int) -> dict:
+    header("3 seeds side by side against 1 seed")
+    print(f"{repeats} interleaved repeats, median reported; {machine()}")
+    proc = subprocess.run([PY, "-c", SEEDS_SCRIPT, str(repeats)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT")), None)
+    if line is None:
+        print(proc.stdout[-2000:], proc.stderr[-2000:])
+        raise SystemExit("the seeds benchmark failed")
+    out = json.loads(line[len("RESULT"):])
+    for name, t in out.items():
+        one, three = statistics.median(t["one"]), statistics.median(t["three"])
+        print(f"{name:<56} 1 seed {one:6.1f} s   3 seeds {three:6.1f} s   "
+              f"ratio {three / one:4.2f}   {verdict(three / one, 2.0)}")
+    return out
+
+
 def bench_full(rerun: bool, jobs: str) -> None:
     sys.path.insert(0, str(ROOT))
     from tools.execute import stamp_of, toc_notebooks
@@ -225,16 +291,18 @@ def bench_full(rerun: bool, jobs: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="re-run every chapter on the full data")
-    parser.add_argument("--only", choices=["nbval", "test", "book", "fit", "full"], action="append",
+    parser.add_argument("--only", choices=["nbval", "test", "book", "fit", "seeds", "full"], action="append",
                         help="run only these sections (repeatable)")
     parser.add_argument("--jobs", default=os.environ.get("JOBS", "2"), help="pytest-xdist workers for nbval; chapters at a time for the full run")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of the fit benchmark")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats of the fit benchmark (the median is reported; 5 keeps the ratio steady on a noisy machine)")
     args = parser.parse_args()
-    sections = args.only or ["fit", "book", "nbval", "test", "full"]
+    sections = args.only or ["fit", "seeds", "book", "nbval", "test", "full"]
     print(f"Benchmarks of the book's workflows ({machine()})")
     if "fit" in sections:
         bench_fit(args.epochs, args.repeats)
+    if "seeds" in sections:
+        bench_seeds(max(1, args.repeats // 2 + 1))
     if "book" in sections:
         bench_book()
     if "nbval" in sections:
