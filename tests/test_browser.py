@@ -474,3 +474,58 @@ def test_chapter_page(page: Page, site: Site, name: str) -> None:
     check_coloured_output_is_readable(page, name)
     check_quiz_answers_are_folded_and_open_on_click(page, name)
     check_every_control_changes_what_is_displayed(page, name)
+
+
+# --------------------------------------------------------------------------- #
+# Phones and desktop: navigation, one search box, a feedback link, no overflow
+# --------------------------------------------------------------------------- #
+def _visible(page: Page, selector: str) -> list:
+    return [e for e in page.locator(selector).all() if e.is_visible()]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_navigation_search_and_feedback_work_at_phone_and_desktop_width(browser: Browser, site: Site,
+                                                                         width: int) -> None:
+    """At 390 px the chapter list and the page contents open as drawers from the visible
+    buttons; at 1280 px the chapter list is on show and its button folds it away and back.
+    One search control is visible, the repository's issues are one click away, and the page
+    body never scrolls sideways. Full-page screenshots are saved for a human to look at."""
+    name = CHAPTERS[1] if len(CHAPTERS) > 1 else CHAPTERS[0]
+    context = browser.new_context(viewport={"width": width, "height": 844 if width < 960 else 900})
+    page = context.new_page()
+    page.set_default_timeout(2 * SETTLE_TIMEOUT_MS)
+    try:
+        open_page(page, site.url(name))
+        page.screenshot(path=str(screenshot_path(site, f"{name}@{width}px")), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} at {width} px: the page body scrolls sideways by {overflow} px"
+        assert len(_visible(page, ".search-button, .search-button-field")) == 1, \
+            f"{name} at {width} px: not exactly one visible search control"
+        assert page.locator("a[href*='/issues/new']").count() >= 1, f"{name}: no link to report a problem"
+        toggle = _visible(page, ".primary-toggle")
+        assert len(toggle) == 1, f"{name} at {width} px: {len(toggle)} visible chapter-list buttons"
+        sidebar = page.locator("#pst-primary-sidebar")
+        if width < 960:
+            for kind in ("primary", "secondary"):
+                buttons = _visible(page, f".{kind}-toggle")
+                assert buttons, f"{name} at {width} px: no visible {kind} drawer button"
+                buttons[0].click()
+                dialog = page.locator(f"#pst-{kind}-sidebar-modal")
+                page.wait_for_function(f"() => document.getElementById('pst-{kind}-sidebar-modal').open",
+                                       timeout=5_000)
+                links = dialog.locator("a")
+                assert links.count() >= (5 if kind == "primary" else 3), f"{name}: the {kind} drawer is empty"
+                assert links.first.is_visible()
+                page.keyboard.press("Escape")
+                page.wait_for_function(f"() => !document.getElementById('pst-{kind}-sidebar-modal').open",
+                                       timeout=5_000)
+        else:
+            assert sidebar.is_visible(), f"{name}: the chapter list is not on show at {width} px"
+            toggle[0].click()
+            page.wait_for_timeout(300)
+            assert not sidebar.is_visible(), f"{name}: the chapter-list button does not fold the list away"
+            toggle[0].click()
+            page.wait_for_timeout(300)
+            assert sidebar.is_visible(), f"{name}: the chapter-list button does not bring the list back"
+    finally:
+        context.close()
