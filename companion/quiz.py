@@ -66,7 +66,10 @@ class Quiz(widgets.VBox):
         # read, printed and searched even where widgets do not render.
         from IPython.display import HTML, display
         display(self._repr_mimebundle_(), raw=True)
-        display(HTML(self.answer_html()))
+        options = "".join(f"<li>{html.escape(o)}</li>" for o in self._options)
+        display(HTML(f"<noscript><p><b>{html.escape(self._question)}</b></p><ol>{options}</ol>"
+                     "<p><em>(The clickable quiz needs JavaScript; the answer is folded below.)</em></p>"
+                     "</noscript>" + self.answer_html()))
 
     def answer_html(self) -> str:
         """The answer and the explanation of every option, as HTML.

@@ -32,15 +32,17 @@ MAX_FRAMES = 12
 """Most frames one widget may hold: each frame is embedded in the HTML page."""
 
 
-def figure_to_png(fig: Figure, *, dpi: int = 72, colors: int = 64) -> bytes:
+def figure_to_png(fig: Figure, *, dpi: int = 144, colors: int = 64) -> bytes:
     """Render a figure to compact PNG bytes and close it.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
         The figure to render.
-    dpi : int, default 72
-        Resolution (20-300); 72 keeps a 5x3 inch figure around 15-30 KB.
+    dpi : int, default 144
+        Resolution (20-300). 144 is twice the 72 pixels per inch at which a
+        frame is shown, so it stays sharp on high-density screens; with the
+        64-colour palette a 5x3 inch figure takes about 25-50 KB.
     colors : int, default 64
         Size of the palette the image is reduced to (2-256); 0 keeps full colour.
 
@@ -78,11 +80,22 @@ def figure_to_png(fig: Figure, *, dpi: int = 72, colors: int = 64) -> bytes:
     return buf.getvalue()
 
 
-def _picture(png: bytes, alt: str) -> widgets.HTML:
-    """An ``<img>`` with alt text (``ipywidgets.Image`` cannot carry one); bytes kept as ``.png``."""
+def _img(png: bytes, alt: str) -> str:
+    """An ``<img>`` tag with alt text, shown at 72 pixels per inch (half the 144-dpi picture)."""
+    width = int.from_bytes(png[16:20], "big") // 2 if png[:8] == b"\x89PNG\r\n\x1a\n" else None
+    size = f' width="{width}"' if width else ""
     data = base64.b64encode(png).decode("ascii")
-    frame = widgets.HTML(f'<img alt="{html.escape(alt, quote=True)}" '
-                         f'src="data:image/png;base64,{data}" style="max-width:100%">')
+    return (f'<img alt="{html.escape(alt, quote=True)}"{size} src="data:image/png;base64,{data}" '
+            'style="max-width:100%;height:auto">')
+
+
+def _picture(png: bytes, alt: str, value: str) -> widgets.HTML:
+    """A frame: the setting it shows, as text a screen reader announces, then the picture.
+
+    ``ipywidgets.Image`` cannot carry alt text, hence HTML; the bytes are kept as ``.png``.
+    """
+    frame = widgets.HTML(f'<p class="frame-value" role="status" aria-live="polite">{html.escape(value)}</p>'
+                         + _img(png, alt))
     frame.png = png
     return frame
 
@@ -94,8 +107,9 @@ class FrameViewer(widgets.VBox):
     linked widgets; ``index`` is the frame on show, ``frames`` all of them.
     """
 
-    def __init__(self, control: widgets.Widget, stack: widgets.Stack, header: widgets.Widget | None = None):
-        self.control, self.stack = control, stack
+    def __init__(self, control: widgets.Widget, stack: widgets.Stack, header: widgets.Widget | None = None,
+                 fallback: str = ""):
+        self.control, self.stack, self.fallback = control, stack, fallback
         # In the browser (no kernel needed): control.index -> stack.selected_index.
         self.link = widgets.jslink((control, "index"), (stack, "selected_index"))
         # In a kernel: keep the Python-side models in step as well.
@@ -104,6 +118,14 @@ class FrameViewer(widgets.VBox):
 
     def _sync(self, change: dict) -> None:
         self.stack.selected_index = change["new"]
+
+    def _ipython_display_(self) -> None:
+        # The widget, then (for a page read with JavaScript off, where widgets do
+        # not render) the first frame and a line saying what the widget does.
+        from IPython.display import HTML, display
+        display(self._repr_mimebundle_(), raw=True)
+        if self.fallback:
+            display(HTML(f"<noscript>{self.fallback}</noscript>"))
 
     @property
     def index(self) -> int:
@@ -177,12 +199,13 @@ def frame_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
     else:
         alts = _validate.check_sequence_of_str("alt", alt, length=len(frames))
 
-    children = []
+    children, first = [], ""
     for i, frame in enumerate(frames):
         if isinstance(frame, Figure):
             frame = figure_to_png(frame)
         if isinstance(frame, (bytes, bytearray)) and frame:
-            children.append(_picture(bytes(frame), alts[i]))
+            children.append(_picture(bytes(frame), alts[i], f"{description} {labels[i]}".strip()))
+            first = first or _img(bytes(frame), alts[i])
         elif isinstance(frame, widgets.Widget):
             children.append(frame)
         else:
@@ -191,14 +214,17 @@ def frame_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
     style = {"description_width": "initial"}
     if control == "slider":
         ctrl = widgets.SelectionSlider(options=list(labels), index=start, description=description,
-                                       style=style, layout=widgets.Layout(width="420px"))
+                                       style=style, layout=widgets.Layout(width="100%", max_width="420px"))
     elif control == "dropdown":
         ctrl = widgets.Dropdown(options=list(labels), index=start, description=description,
                                 style=style, layout=widgets.Layout(width="auto"))
     else:
         ctrl = widgets.ToggleButtons(options=list(labels), index=start, description=description,
                                      style={**style, "button_width": "auto"})
-    return FrameViewer(ctrl, stack, widgets.HTML(caption) if caption else None)
+    fallback = (f"<p><em>An interactive viewer ({description or 'one picture per setting'} "
+                f"{', '.join(labels)}) is here; it needs JavaScript. The first setting:</em></p>" + first
+                if first else "")
+    return FrameViewer(ctrl, stack, widgets.HTML(caption) if caption else None, fallback)
 
 
 def probability_viewer(images: Any, probabilities: Any, labels: Any,

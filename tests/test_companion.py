@@ -173,7 +173,37 @@ def test_quiz_shows_the_answer_as_plain_html_folded_away():
         shell.display_formatter.ipython_display_formatter(q)
     kinds = [set(o.data) for o in captured.outputs]
     assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds), "the widget is displayed"
-    assert any(o.data.get("text/html") == page for o in captured.outputs), "then the folded answer"
+    html_out = [o.data.get("text/html", "") for o in captured.outputs]
+    assert any(h.endswith(page) for h in html_out), "then the folded answer"
+    fallback = next(h for h in html_out if h.endswith(page)).removesuffix(page)
+    assert fallback.startswith("<noscript>") and fallback.endswith("</noscript>"), \
+        "with JavaScript off, the question and its options show as text"
+    assert "<li>mse</li>" in fallback and "Answer" not in fallback
+
+
+def test_frame_viewer_frames_are_sharp_name_their_setting_and_have_a_no_script_fallback():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    figs = []
+    for k in range(2):
+        fig = plt.figure(figsize=(4, 2))
+        fig.gca().plot([0, k])
+        figs.append(fig)
+    v = widgets.frame_viewer(figs, ["0.1", "0.5"], description="Rate:")
+    png = v.frames[1].png
+    width = int.from_bytes(png[16:20], "big")
+    assert width == 4 * 144, "frames are drawn at 144 dpi (2x the 72 at which they are shown)"
+    value = v.frames[1].value
+    assert f'width="{width // 2}"' in value, "shown at half its pixel width: sharp on dense screens"
+    assert 'role="status"' in value and ">Rate: 0.5</p>" in value, "the setting is written (and announced)"
+    assert v.control.layout.width == "100%", "the slider fits a phone's width"
+    with capture_output() as captured:
+        InteractiveShell.instance().display_formatter.ipython_display_formatter(v)
+    html_out = [o.data.get("text/html", "") for o in captured.outputs]
+    fallback = [h for h in html_out if h.startswith("<noscript>")]
+    assert len(fallback) == 1 and "needs JavaScript" in fallback[0] and "<img" in fallback[0]
+    assert "Rate: 0.1, 0.5" in fallback[0]
 
 
 @pytest.mark.parametrize("args, match", [
