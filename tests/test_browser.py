@@ -442,6 +442,14 @@ CONTRAST_JS = """() => {
 }"""
 
 
+def check_links_to_other_pages_and_to_keras_docs(page: Page, name: str) -> None:
+    """The chapter's prose links to other pages of the book and to keras.io (tools/sphinx_ext/book_links.py)."""
+    article = page.locator("article.bd-article")
+    internal = article.locator("a.reference.internal[href$='.html'], a.reference.internal[href*='.html#']")
+    assert internal.count() >= 1, f"{name}: the text links to no other page of the book"
+    assert article.locator("a[href^='https://keras.io/api/']").count() >= 1, f"{name}: no link to keras.io"
+
+
 def check_coloured_output_is_readable(page: Page, name: str) -> None:
     """Coloured output text (model.summary()'s Rich colours) reaches 4.5:1 against the page (WCAG AA)."""
     faint = page.evaluate(CONTRAST_JS)
@@ -471,6 +479,7 @@ def test_chapter_page(page: Page, site: Site, name: str) -> None:
         .map(e => getComputedStyle(e).whiteSpace).filter(w => w !== 'pre')""")
     assert not wrapping, f"{name}: code blocks wrap ({set(wrapping)}), which breaks Python's indentation"
     check_colab_link_and_drawn_widgets(page, site, name)
+    check_links_to_other_pages_and_to_keras_docs(page, name)
     check_coloured_output_is_readable(page, name)
     check_quiz_answers_are_folded_and_open_on_click(page, name)
     check_every_control_changes_what_is_displayed(page, name)

@@ -143,3 +143,14 @@ def test_maintainer_speed_settings_change_no_result_and_spare_batch_callbacks():
     assert fast["history"] == plain["history"] and fast["pred"] == plain["pred"]
     assert fast["cb_steps"] == 1 and fast["batches"] == plain["batches"] == 3 * 30
     assert fast["cb_history"] == plain["cb_history"]
+
+
+def test_book_links_finds_keras_names_and_chapter_mentions_but_not_the_textbooks_chapters():
+    from tools.sphinx_ext import book_links as bl
+    assert bl._keras_page("keras.layers.Dropout(0.3)") == "layers/regularization_layers/dropout/"
+    assert bl._keras_page("EarlyStopping") == "callbacks/early_stopping/"
+    assert bl._keras_page("tf.keras.optimizers.Adam") == "optimizers/adam/"
+    assert bl._keras_page("np.mean") is None and bl._keras_page("x = 1") is None
+    found = [m.group(0) for m in bl.CHAPTER.finditer(
+        "as chapter 5 showed; study notes on chapter 7 of the Korean textbook; Chapter 12 and chapters 6")]
+    assert found == ["chapter 5", "Chapter 12", "chapters 6"]
