@@ -30,6 +30,16 @@ def test_code_hash_changes_with_code_only():
     assert execute.code_hash(a) != execute.code_hash(_nb("x = 2", "print(x)"))
 
 
+def test_code_hash_ignores_layout_and_comments_but_not_meaning():
+    """A formatter's work (line breaks, trailing commas, quotes) or a comment keeps the stamp."""
+    plain = _nb("y = f(a, b=[1, 2])", "%timeit f(1)\n!ls")
+    formatted = _nb("y = f(\n    a,\n    b=[\n        1,\n        2,\n    ],\n)  # a comment", "%timeit f(1)\n!ls")
+    assert execute.code_hash(plain) == execute.code_hash(formatted)
+    for changed in ["y = f(a, b=[1, 3])", "y = f(b=[1, 2], a=a)", "y = (f(a, b=[1, 2]),)"]:
+        assert execute.code_hash(_nb(changed, "%timeit f(1)\n!ls")) != execute.code_hash(plain), changed
+    assert execute.code_hash(_nb("y = (", "")) != execute.code_hash(_nb("y = [", ""))  # unparsable: by text
+
+
 def test_prune_widget_state_keeps_what_outputs_and_links_need():
     nb = _nb("w")
     nb.cells[1].outputs = [nbformat.v4.new_output(

@@ -51,10 +51,23 @@ def _notebook(nb: Any) -> Any:
     return nbformat.read(path, as_version=4)
 
 
+def _meaning(source: str) -> str:
+    """What a code cell does, without its layout: the syntax tree of the cell (IPython
+    magics translated first), so re-formatting code or editing a comment keeps the stamp.
+    A cell Python cannot parse counts by its text (trailing spaces ignored)."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.dump(ast.parse(TransformerManager().transform_cell(source)))
+    except SyntaxError:
+        return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
 def code_hash(nb: Any) -> str:
-    """SHA-256 of a notebook's code cells (their source, trailing spaces ignored)."""
-    sources = ["\n".join(line.rstrip() for line in cell.source.strip().splitlines())
-               for cell in _notebook(nb).cells if cell.cell_type == "code"]
+    """SHA-256 of what a notebook's code cells do (see :func:`_meaning`), in order."""
+    sources = [_meaning(cell.source) for cell in _notebook(nb).cells if cell.cell_type == "code"]
     return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
