@@ -456,6 +456,16 @@ def check_coloured_output_is_readable(page: Page, name: str) -> None:
     assert not faint, f"{name}: coloured output below 4.5:1 contrast: {faint[:5]}"
 
 
+def check_nothing_gives_an_answer_away(page: Page, name: str) -> None:
+    """Before any click: no quiz answer and no exercise solution (code or output) is visible."""
+    text = page.locator("article.bd-article").inner_text()
+    assert "Answer:" not in text and "✔ right" not in text, f"{name}: a quiz answer is visible before a click"
+    shown = [e for e in page.locator(".cell.tag_hide-cell .cell_input, .cell.tag_hide-cell .cell_output").all()
+             if e.is_visible()]
+    assert not shown, f"{name}: {len(shown)} part(s) of exercise solutions are visible before a click"
+    assert page.locator(".cell.tag_hide-cell").count() >= 1, f"{name}: no folded exercise solution"
+
+
 def check_quiz_answers_are_folded_and_open_on_click(page: Page, name: str) -> None:
     """Under each quiz, "Show the answer and why" starts closed and opens on a click."""
     answers = page.locator("details.quiz-answer")
@@ -481,6 +491,7 @@ def test_chapter_page(page: Page, site: Site, name: str) -> None:
     check_colab_link_and_drawn_widgets(page, site, name)
     check_links_to_other_pages_and_to_keras_docs(page, name)
     check_coloured_output_is_readable(page, name)
+    check_nothing_gives_an_answer_away(page, name)
     check_quiz_answers_are_folded_and_open_on_click(page, name)
     check_every_control_changes_what_is_displayed(page, name)
 
