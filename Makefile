@@ -11,10 +11,11 @@ WIDGET_JS := node_modules/.installed
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: book test execute bench clean help
+.PHONY: book pdf test execute bench clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (from committed outputs)"
+	@echo "make pdf      build the whole book as one PDF into _build/pdf/book.pdf (offline)"
 	@echo "make test     run every test (unit, notebooks in fast mode, HTML build, browser)"
 	@echo "make execute  re-run chapters on the full data and stamp them (slow; NB=book/<file>.ipynb for one)"
 	@echo "make bench    print benchmarks: test suite, book build, fit speed, full runs (FULL=1 re-runs chapters)"
@@ -36,8 +37,12 @@ $(WIDGET_JS): package.json package-lock.json
 book: $(STAMP) $(WIDGET_JS)
 	$(PY) tools/build_book.py
 
+pdf: $(STAMP) $(WIDGET_JS)
+	@bash tools/system-deps.sh chromium fonts
+	$(PY) tools/build_pdf.py
+
 test: $(STAMP) $(WIDGET_JS)
-	@bash tools/system-deps.sh data chromium
+	@bash tools/system-deps.sh data chromium fonts
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 execute: $(STAMP)

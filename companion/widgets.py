@@ -221,9 +221,9 @@ def frame_viewer(frames: Sequence[Any], labels: Sequence[str], *, description: s
     else:
         ctrl = widgets.ToggleButtons(options=list(labels), index=start, description=description,
                                      style={**style, "button_width": "auto"})
-    fallback = (f"<p><em>An interactive viewer ({description or 'one picture per setting'} "
-                f"{', '.join(labels)}) is here; it needs JavaScript. The first setting:</em></p>" + first
-                if first else "")
+    fallback = (f"<p><em>In the online book this is an interactive viewer, one picture per setting "
+                f"({(description + ' ') if description else ''}{', '.join(labels)}); it needs JavaScript. "
+                "Shown here: the first setting.</em></p>" + first if first else "")
     return FrameViewer(ctrl, stack, widgets.HTML(caption) if caption else None, fallback)
 
 

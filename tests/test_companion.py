@@ -203,7 +203,7 @@ def test_frame_viewer_frames_are_sharp_name_their_setting_and_have_a_no_script_f
     html_out = [o.data.get("text/html", "") for o in captured.outputs]
     fallback = [h for h in html_out if h.startswith("<noscript>")]
     assert len(fallback) == 1 and "needs JavaScript" in fallback[0] and "<img" in fallback[0]
-    assert "Rate: 0.1, 0.5" in fallback[0]
+    assert "(Rate: 0.1, 0.5)" in fallback[0]
 
 
 @pytest.mark.parametrize("args, match", [

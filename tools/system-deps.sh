@@ -2,7 +2,7 @@
 # Make sure the system packages the course needs are present.
 # Installs them with apt-get where this machine allows it (root + apt);
 # otherwise prints exactly what to install and fails.
-#   usage: tools/system-deps.sh [data] [chromium] [node]
+#   usage: tools/system-deps.sh [data] [chromium] [node] [fonts]
 set -euo pipefail
 
 can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
@@ -40,6 +40,10 @@ for dep in "$@"; do
       if command -v npm >/dev/null 2>&1; then :;
       else need "Node.js and npm (they fetch the widget JavaScript)" "nodejs npm" \
         "Any Node.js 18+ with npm works."; fi ;;
+    fonts)
+      if command -v fc-list >/dev/null 2>&1 && fc-list : family | grep -i "Noto Sans CJK" >/dev/null; then :;
+      else need "a font with Korean glyphs (for the PDF's glossary)" fonts-noto-cjk \
+        "Any CJK font that fontconfig finds works."; fi ;;
     *) echo "system-deps: unknown dependency '$dep'" >&2; exit 2 ;;
   esac
 done
