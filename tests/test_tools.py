@@ -164,3 +164,32 @@ def test_book_links_finds_keras_names_and_chapter_mentions_but_not_the_textbooks
     found = [m.group(0) for m in bl.CHAPTER.finditer(
         "as chapter 5 showed; study notes on chapter 7 of the Korean textbook; Chapter 12 and chapters 6")]
     assert found == ["chapter 5", "Chapter 12", "chapters 6"]
+
+
+def test_publish_moves_every_link_to_the_new_repository_and_keeps_the_stamps(tmp_path):
+    """One setting: tools.publish changes _config.yml, every set-up cell, README and the appendix."""
+    import shutil
+
+    import yaml
+
+    from tools import publish
+    root = tmp_path / "copy"
+    (root / "book" / "appendix").mkdir(parents=True)
+    for name in ["_config.yml", "README.md", "book/appendix/running.md"]:
+        shutil.copy(ROOT / name, root / name)
+    chapters = sorted((ROOT / "book").glob("ch[0-9][0-9]_*.ipynb"))[:2]
+    for nb in chapters:
+        shutil.copy(nb, root / "book" / nb.name)
+    before = {nb.name: execute.code_hash(root / "book" / nb.name) for nb in chapters}
+    old_url, _ = publish.current(root)
+    changed = publish.publish("https://github.com/teacher/my-course", "fall-2027", root=root)
+    assert "_config.yml" in changed and "README.md" in changed and len(changed) == 5
+    repo = yaml.safe_load((root / "_config.yml").read_text())["repository"]
+    assert repo["url"] == "https://github.com/teacher/my-course" and repo["branch"] == "fall-2027"
+    for nb in chapters:
+        text = (root / "book" / nb.name).read_text()
+        assert "git+https://github.com/teacher/my-course@fall-2027" in text and old_url not in text
+        assert execute.code_hash(root / "book" / nb.name) == before[nb.name], "stamps stay valid"
+    assert old_url not in (root / "README.md").read_text()
+    with pytest.raises(SystemExit, match="not a repository address"):
+        publish.publish("my-course", root=root)

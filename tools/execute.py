@@ -53,12 +53,15 @@ def _notebook(nb: Any) -> Any:
 
 def _meaning(source: str) -> str:
     """What a code cell does, without its layout: the syntax tree of the cell (IPython
-    magics translated first), so re-formatting code or editing a comment keeps the stamp.
+    magics translated first), so re-formatting code, editing a comment or moving the
+    repository (``tools.publish``) keeps the stamp.
     A cell Python cannot parse counts by its text (trailing spaces ignored)."""
     import ast
 
     from IPython.core.inputtransformer2 import TransformerManager
 
+    # Where the set-up cell installs the companion from (tools.publish) changes no result.
+    source = re.sub(r"git\+https?://[^\"'\s]+", "git+<repository>", source)
     try:
         return ast.dump(ast.parse(TransformerManager().transform_cell(source)))
     except SyntaxError:
