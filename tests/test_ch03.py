@@ -95,89 +95,117 @@ def test_the_chapters_optimizer_viewer_fits_the_page():
     assert 2 <= len(v.frames) <= 10
     assert all(", learning rate " in label for label in v.control.options)
     sizes = [len(frame.value) for frame in v.frames]
-    assert max(sizes) <= 40_000 and sum(sizes) < 400_000
+    # Frames are drawn at 144 dpi since the widgets' sharpness change (993175c): about twice the bytes
+    # of the 72-dpi frames this bound was first set for (largest 18,130 then, 42,822 now).
+    assert max(sizes) <= 60_000 and sum(sizes) < 500_000
 
 
 # ---- recorded figures and their bands ------------------------------------------------------
 
 
-# Each band states a claim the chapter makes; the bounds come from source 001's figures
-# and our full run (RMSprop: train 0.8875, val 0.8663; Adam: train 0.8900, val 0.8715),
-# no wider than run-to-run spread of single 5-epoch runs justifies.
+# Each band states a claim the chapter makes. The single seed-42 runs (RMSprop: train 0.8875,
+# val 0.8663; Adam: train 0.8900, val 0.8715) are the lesson's; every comparison the text draws
+# rests on three seeds (issue 18), recorded as mean, sd, low and high.
+
+def _spread(prefix):
+    from companion.experiments import Spread
+    v = {stat: fig("ch03", f"{prefix}_{stat}") for stat in ("mean", "sd", "low", "high")}
+    return Spread(v["mean"], v["sd"], v["low"], v["high"], (v["low"], v["high"]))
+
 
 def test_ch03_rmsprop_reaches_the_sources_accuracy():
     # Claim: the ReLU model with the default RMSprop, 5 epochs, batch 32, scores about 0.89
-    # on training and about 0.87 on validation (source 001: 0.8847 and 0.8611).
+    # on training and about 0.87 on validation (source 001: 0.8847 and 0.8611; textbook 0.8858, 0.8665).
     assert 0.875 <= fig("ch03", "rmsprop_train_accuracy") <= 0.90
     assert 0.85 <= fig("ch03", "rmsprop_val_accuracy") <= 0.88
 
 
 def test_ch03_adam_reaches_the_sources_accuracy():
-    # Claim: the same model with Adam scores about 0.89 on training and about 0.87-0.88 on
-    # validation (source 001: 0.8875 and 0.8803).
+    # Claim: the same model with Adam scores about 0.89 on training and about 0.87 on
+    # validation (source 001: 0.8875 and 0.8803; textbook 0.8873, 0.8726).
     assert 0.875 <= fig("ch03", "adam_train_accuracy") <= 0.90
     assert 0.86 <= fig("ch03", "adam_val_accuracy") <= 0.89
 
 
-def test_ch03_adam_is_at_least_as_good_as_rmsprop():
-    # Claim: Adam does as well as the default RMSprop or a little better (source 001: +2 points;
-    # ours: about +0.5), not worse beyond noise.
-    assert fig("ch03", "adam_val_accuracy") >= fig("ch03", "rmsprop_val_accuracy") - 0.005
+def test_ch03_seed_42_copies_are_the_single_runs():
+    # The RMSprop and Adam runs of repeat start from seed 42 like the lesson's plain runs.
+    assert fig("ch03", "seeds_rmsprop_seed42_val_accuracy_last") == fig("ch03", "rmsprop_val_accuracy")
+    assert fig("ch03", "seeds_adam_seed42_val_accuracy_last") == fig("ch03", "adam_val_accuracy")
+
+
+def test_ch03_adam_beats_rmsprop_on_every_seed():
+    # Claim: every Adam seed above every RMSprop seed on validation (each at its best epoch), by
+    # about 0.7 points on average; Adam's seeds lie closer together. The RMSprop seeds are chapter 2's
+    # ReLU seeds (same model, seeds, data and batches).
+    adam, rmsprop = _spread("seeds_adam_val_accuracy"), _spread("seeds_rmsprop_val_accuracy")
+    assert adam.beats(rmsprop)
+    assert 0.003 < adam.mean - rmsprop.mean < 0.015
+    assert adam.sd < rmsprop.sd
+    assert rmsprop.mean == fig("ch02", "seeds_relu_val_accuracy_mean")
 
 
 FOUR = ("momentum", "nesterov", "rmsprop", "adam")
 
 
-def test_ch03_plain_sgd_and_adagrad_are_the_slow_ones_at_default_rates():
-    # Claim: after 10 epochs (batch 128) plain SGD (0.01) and Adagrad (0.001) are clearly behind
-    # momentum, Nesterov, RMSprop and Adam, in accuracy and in loss.
-    best_slow_acc = max(fig("ch03", "sweep_sgd_val_accuracy"), fig("ch03", "sweep_adagrad_val_accuracy"))
-    worst_fast_acc = min(fig("ch03", f"sweep_{k}_val_accuracy") for k in FOUR)
-    assert best_slow_acc < worst_fast_acc - 0.02
-    best_slow_loss = min(fig("ch03", "sweep_sgd_val_loss"), fig("ch03", "sweep_adagrad_val_loss"))
-    worst_fast_loss = max(fig("ch03", f"sweep_{k}_val_loss") for k in FOUR)
-    assert best_slow_loss > worst_fast_loss + 0.05
+def test_ch03_plain_sgd_and_adagrad_are_behind_every_fast_optimizer_on_every_seed():
+    # Claim: after 10 epochs (batch 128) plain SGD (0.01) and Adagrad (0.001) are behind momentum,
+    # Nesterov, RMSprop and Adam on every seed, in accuracy and in loss; Adagrad is behind SGD.
+    for slow in ("sgd", "adagrad"):
+        for fast in FOUR:
+            assert _spread(f"sweep_{fast}_val_accuracy").beats(_spread(f"sweep_{slow}_val_accuracy"))
+            assert _spread(f"sweep_{slow}_val_loss").beats(_spread(f"sweep_{fast}_val_loss"))
+    assert _spread("sweep_sgd_val_accuracy").beats(_spread("sweep_adagrad_val_accuracy"))
+    assert fig("ch03", "sweep_adagrad_val_accuracy_high") < 0.79
+    assert fig("ch03", "sweep_adam_below_sgd_every_epoch") == 1.0
 
 
-def test_ch03_adagrad_is_the_slowest():
-    # Claim: Adagrad at its default rate is the slowest of the six, below plain SGD.
-    assert fig("ch03", "sweep_adagrad_val_accuracy") < fig("ch03", "sweep_sgd_val_accuracy") - 0.02
-    assert fig("ch03", "sweep_adagrad_val_accuracy") < 0.82
-
-
-def test_ch03_the_four_fast_optimizers_end_close_together_with_adam_first():
-    # Claim: momentum, Nesterov, RMSprop and Adam reach about 0.87-0.88 (loss about 0.33-0.36),
-    # within about 1.5 points of each other; Adam has the lowest validation loss.
-    accs = [fig("ch03", f"sweep_{k}_val_accuracy") for k in FOUR]
-    assert 0.855 <= min(accs) and max(accs) <= 0.895
-    assert max(accs) - min(accs) <= 0.025
-    losses = {k: fig("ch03", f"sweep_{k}_val_loss") for k in FOUR}
-    assert min(losses, key=losses.get) == "adam"
+def test_ch03_adam_leads_the_fast_optimizers_and_the_other_three_overlap_in_loss():
+    # Claim: Adam ahead of each of the other three on every seed (loss and accuracy); among momentum,
+    # Nesterov and RMSprop the loss ranges overlap (no measurable difference at 3 seeds).
+    for other in ("momentum", "nesterov", "rmsprop"):
+        assert _spread(f"sweep_{other}_val_loss").beats(_spread("sweep_adam_val_loss"))
+        assert _spread("sweep_adam_val_accuracy").beats(_spread(f"sweep_{other}_val_accuracy"))
+    for a in ("momentum", "nesterov", "rmsprop"):
+        for b in ("momentum", "nesterov", "rmsprop"):
+            if a != b:
+                assert not _spread(f"sweep_{a}_val_loss").beats(_spread(f"sweep_{b}_val_loss"))
+    accs = [fig("ch03", f"sweep_{k}_val_accuracy_mean") for k in FOUR]
+    assert 0.865 <= min(accs) and max(accs) <= 0.89
 
 
 LRS = ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03")
 
 
-def test_ch03_learning_rate_extremes_are_worse_than_the_middle():
-    # Claim: too small (1e-4) is slow and too large (3e-2) is worse; both lose to 1e-3/3e-3
-    # clearly in validation loss and in accuracy after 5 epochs.
-    middle_loss = min(fig("ch03", "lr_0.001_val_loss"), fig("ch03", "lr_0.003_val_loss"))
-    middle_acc = max(fig("ch03", "lr_0.001_val_accuracy"), fig("ch03", "lr_0.003_val_accuracy"))
-    for extreme in ("0.0001", "0.03"):
-        assert fig("ch03", f"lr_{extreme}_val_loss") > middle_loss + 0.04
-        assert fig("ch03", f"lr_{extreme}_val_accuracy") < middle_acc - 0.01
+def test_ch03_the_learning_rate_sweep_is_u_shaped_with_its_best_at_0_003():
+    # Claim: the lowest mean validation loss is at 0.003, and every other rate has a higher loss on
+    # every seed, the default 0.001 included; the mean loss falls to 0.003 and rises after it.
+    best = _spread("lr_0.003_val_loss")
+    for lr in LRS:
+        if lr != "0.003":
+            assert _spread(f"lr_{lr}_val_loss").beats(best), lr
+    means = [fig("ch03", f"lr_{lr}_val_loss_mean") for lr in LRS]
+    assert all(a > b for a, b in zip(means[:3], means[1:4]))
+    assert all(a < b for a, b in zip(means[3:], means[4:]))
 
 
-def test_ch03_best_learning_rate_is_near_adams_default():
-    # Claim: the lowest validation loss lies at 0.001 or 0.003, and the sweep is U-shaped
-    # (loss falls from 1e-4 to the best rate, then rises to 3e-2).
-    losses = [fig("ch03", f"lr_{lr}_val_loss") for lr in LRS]
-    best = int(np.argmin(losses))
-    assert LRS[best] in ("0.001", "0.003")
-    assert all(a > b for a, b in zip(losses[:best], losses[1:best + 1]))
-    assert all(a < b for a, b in zip(losses[best:], losses[best + 1:]))
-    # Claim: a rate ten times smaller than the default costs more than 2 points of accuracy.
-    assert fig("ch03", "lr_0.0001_val_accuracy") < fig("ch03", "lr_0.001_val_accuracy") - 0.02
+def test_ch03_learning_rate_extremes_cost_accuracy_and_the_largest_spreads_most():
+    # Claim: ten times below the default costs almost four points of accuracy, ten times above about
+    # one; at 0.03 the seeds spread most.
+    default = fig("ch03", "lr_0.001_val_accuracy_mean")
+    assert 0.03 < default - fig("ch03", "lr_0.0001_val_accuracy_mean") < 0.045
+    assert 0.005 < default - fig("ch03", "lr_0.01_val_accuracy_mean") < 0.015
+    sds = {lr: fig("ch03", f"lr_{lr}_val_loss_sd") for lr in LRS}
+    assert max(sds, key=sds.get) == "0.03"
+
+
+def test_ch03_reproduction_rows_compare_like_with_like():
+    from recorded import results_of
+    rows = results_of("ch03")["sources"]
+    same_data = [r for r in rows if r["source"] != "003"]
+    assert all("hg-mldl 7-2" in r["source"] for r in same_data)
+    mnist = [r for r in rows if r["source"] == "003"]
+    assert mnist and all("direction" in r["note"] for r in mnist)
+    assert {r["ours"] for r in rows if isinstance(r["ours"], str)} <= {"yes", "no", "no measurable difference"}
 
 
 def test_ch03_steps_per_execution_changes_the_returns_to_python_not_the_results():
