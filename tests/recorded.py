@@ -24,3 +24,14 @@ def fig(chapter: str, name: str) -> float:
     figures = results_of(chapter)["figures"]
     assert name in figures, f"{chapter} did not record {name!r}"
     return figures[name]
+
+
+def apart(chapter: str, a: str, b: str) -> bool:
+    """Every seed of figure ``a`` below every seed of figure ``b``: the recorded ``<a>_high``
+    is under ``<b>_low``. The book's rule for "lower" (``Spread.beats`` the other way round)."""
+    return fig(chapter, f"{a}_high") < fig(chapter, f"{b}_low")
+
+
+def overlap(chapter: str, a: str, b: str) -> bool:
+    """The seeds' ranges of ``a`` and ``b`` overlap: "no difference we can measure"."""
+    return not apart(chapter, a, b) and not apart(chapter, b, a)

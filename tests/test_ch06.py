@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from chapter_code import chapter_functions, check_exercises
-from recorded import fig
+from recorded import apart, fig, overlap as ranges_overlap
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
 
@@ -114,11 +114,11 @@ def spread(name: str) -> tuple[float, float, float]:
 
 def below(a: str, b: str) -> bool:
     """Every seed of a below every seed of b (Spread.beats, for a lower-is-better figure)."""
-    return spread(a)[2] < spread(b)[0]
+    return apart("ch06", a, b)
 
 
 def overlap(a: str, b: str) -> bool:
-    return not below(a, b) and not below(b, a)
+    return ranges_overlap("ch06", a, b)
 
 
 @needs_results

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from chapter_code import chapter_functions
-from recorded import fig
+from recorded import apart, fig, overlap as ranges_overlap
 
 
 def _history(best: float, epochs: int = 4) -> dict:
@@ -108,11 +108,11 @@ def test_viewer_fits_the_page_budget(viewer):
 
 def _lower(a: str, b: str) -> bool:
     """Every seed of figure a below every seed of figure b (a's range entirely below b's)."""
-    return fig("ch07", f"{a}_high") < fig("ch07", f"{b}_low")
+    return apart("ch07", a, b)
 
 
 def _overlap(a: str, b: str) -> bool:
-    return not _lower(a, b) and not _lower(b, a)
+    return ranges_overlap("ch07", a, b)
 
 
 STRENGTHS = ("0.001", "0.003", "0.01")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from chapter_code import chapter_functions
-from recorded import fig
+from recorded import apart, fig, overlap as ranges_overlap
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "book" / "results"
@@ -172,11 +172,11 @@ def _spread(name: str) -> tuple[float, float, float]:
 
 def _below(a: str, b: str) -> bool:
     """Every seed of figure a below every seed of figure b (the book's rule)."""
-    return fig("ch08", f"{a}_high") < fig("ch08", f"{b}_low")
+    return apart("ch08", a, b)
 
 
 def _overlap(a: str, b: str) -> bool:
-    return not _below(a, b) and not _below(b, a)
+    return ranges_overlap("ch08", a, b)
 
 
 @needs_results
