@@ -105,11 +105,6 @@ def test_curve_viewer_draws_several_seeds_as_a_band_and_names_each_seeds_best_ep
 # (at epoch 40 on every seed), 25 units 0.4256-0.4317, 400 units 0.3943-0.4017. "Differs" means the
 # seeds' ranges do not overlap (Spread.beats); the tests check both kinds of statement.
 
-def spread(name: str) -> tuple[float, float]:
-    """A recorded Spread's range (lowest seed, highest seed)."""
-    return fig("ch05", f"{name}_low"), fig("ch05", f"{name}_high")
-
-
 def above(a: str, b: str) -> bool:
     """Every seed of a above every seed of b (what Spread.beats checks)."""
     return apart("ch05", b, a)
